@@ -1,0 +1,95 @@
+"""User settings shared by the engine, the CLI and the language server.
+
+One flat dataclass so every front end reads and validates the same names. LSP clients send camelCase keys
+(`maxNewTokens`), the CLI uses snake_case; `Settings.updated` accepts both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+EMBEDDED_MODEL = "embedded:smollm2-135m"
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = EMBEDDED_MODEL  # "embedded:smollm2-135m", a local folder, or a Hugging Face hub id
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
+    samples: int = 4  # candidates drawn per request (the first is greedy)
+    max_new_tokens: int = 48
+    temperature: float = 0.7
+    top_k: int = 40
+    seed: int | None = 0  # None: a fresh random seed per request
+    guards: bool = True  # degeneration guards on the sampler
+    verify: bool = True  # javac checks every candidate
+    truncate: bool = True  # a failing multi-line candidate is cut to its longest passing prefix
+    max_results: int = 3  # completions returned per request
+    java_release: int | None = None  # None: the running JDK's release
+    classpath: tuple[str, ...] = ()
+    sourcepath: tuple[str, ...] = ()
+    prompt_chars: int = 3000  # characters of text before the cursor given to the model
+    check_timeout: float = 10.0  # seconds before a hanging javac checker is restarted
+    log_level: str = "info"
+
+    def updated(self, values: dict) -> tuple[Settings, list[str]]:
+        """Return new settings with `values` applied, and a message for each key or value that was rejected."""
+        names = {f.name: f for f in dataclasses.fields(self) }
+        changes: dict = {}
+        problems: list[str] = []
+        for key, value in values.items():
+            name = _snake(key)
+            if name not in names:
+                problems.append(f"unknown setting {key!r}")
+                continue
+            try:
+                changes[name] = _coerce(name, value, getattr(self, name))
+            except (TypeError, ValueError) as e:
+                problems.append(f"invalid value for {key!r}: {e}")
+        return dataclasses.replace(self, **changes), problems
+
+
+def _snake(key: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in key)
+
+
+_OPTIONAL_INT = {"seed", "java_release"}
+_POSITIVE = {"samples", "max_new_tokens", "max_results", "prompt_chars"}
+
+
+def _coerce(name: str, value, current):
+    if name in _OPTIONAL_INT:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected an integer or null, got {value!r}")
+        return value
+    if name in ("classpath", "sourcepath"):
+        if isinstance(value, str):
+            value = [p for p in value.split(":") if p]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
+            raise TypeError(f"expected a list of paths, got {value!r}")
+        return tuple(value)
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, got {value!r}")
+        return value
+    if isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected an integer, got {value!r}")
+        if name in _POSITIVE and value < 1:
+            raise ValueError(f"must be at least 1, got {value}")
+        if name == "top_k" and value < 0:
+            raise ValueError(f"must be 0 (off) or more, got {value}")
+        return value
+    if isinstance(current, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"expected a number, got {value!r}")
+        if value < 0:
+            raise ValueError(f"must not be negative, got {value}")
+        return float(value)
+    if isinstance(current, str):
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"expected a non-empty string, got {value!r}")
+        return value
+    raise TypeError(f"cannot set {name}")
