@@ -1,0 +1,187 @@
+"""Draw N candidates for one prompt: prefill once, decode N rows together, drop rows as they finish.
+
+A hand-written decode loop (nanoGPT-style) instead of `generate(num_return_sequences=N)`, which prefills the
+prompt N times and decodes until the slowest row ends. The loop still speaks transformers' composable API: the
+guards are `LogitsProcessor`s and `StoppingCriteria`, applied exactly as `generate` would.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+
+import torch
+from transformers import (
+    DynamicCache,
+    LogitsProcessorList,
+    StoppingCriteriaList,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+)
+
+from compilot.context.types import StopRule
+from compilot.generation.guards import (
+    AttractorStop,
+    FirstTokenFilter,
+    GeneratedNgramBlock,
+    GeneratedRepetitionPenalty,
+)
+from compilot.generation.model import LoadedModel
+from compilot.generation.stop_rule import StopRuleCriteria, stop_index
+
+
+class Cancelled(Exception):
+    """The caller asked to stop (the document changed, or the client cancelled the request)."""
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    samples: int = 4
+    max_new_tokens: int = 48
+    temperature: float = 0.7
+    top_k: int = 40
+    seed: int | None = 0
+    guards: bool = True
+    repetition_penalty: float = 1.1
+    ngram_size: int = 0  # 0: no n-gram block (the attractor stop handles loops; see docs/benchmarks.md)
+    greedy_first: bool = True  # row 0 decodes greedily, so best-of-N never loses the model's top choice
+
+
+@dataclass
+class Sample:
+    text: str  # what to insert at the cursor
+    token_ids: list[int]
+    mean_logprob: float
+    finish: str  # "stop" (stop rule), "loop" (attractor cut), "eos", "length"
+
+
+class Sampler:
+    """Owns a model and the key/value cache of the last prompt, reused when the next prompt shares its start."""
+
+    def __init__(self, lm: LoadedModel):
+        self.lm = lm
+        self._cached_ids: list[int] = []
+        self._cache: DynamicCache | None = None
+        self._cached_logits: torch.Tensor | None = None
+        self._first_token_masks: dict[str, torch.Tensor] = {}
+        self.reused_tokens = 0  # prompt tokens served from the cache on the last call (for the benchmark)
+
+    @torch.inference_mode()
+    def sample(
+        self, prompt: str, rule: StopRule, config: SamplingConfig, cancel: threading.Event | None = None
+    ) -> list[Sample]:
+        tokenizer, device = self.lm.tokenizer, self.lm.device
+        body = prompt.rstrip(" \t\n")
+        heal = prompt[len(body) :]  # cut off so the prompt ends at a natural token boundary
+        prompt_ids = tokenizer(body, add_special_tokens=False)["input_ids"]
+        if not prompt_ids:
+            return []
+        cache, logits = self._prefill(prompt_ids)
+        n = config.samples
+        cache.batch_repeat_interleave(n)
+        logits = logits.expand(n, -1)
+        plen = len(prompt_ids)
+        seqs = torch.tensor([prompt_ids] * n, device=device)
+
+        processors = LogitsProcessorList()
+        if heal:
+            processors.append(FirstTokenFilter(self._first_token_mask(heal[0], logits.shape[-1]), plen))
+        stops = StoppingCriteriaList([StopRuleCriteria(tokenizer, plen, rule)])
+        attractor = AttractorStop(plen)
+        if config.guards:
+            if config.repetition_penalty != 1.0:
+                processors.append(GeneratedRepetitionPenalty(config.repetition_penalty, plen))
+            if config.ngram_size:
+                processors.append(GeneratedNgramBlock(config.ngram_size, plen))
+            stops.append(attractor)
+        warpers = LogitsProcessorList()
+        if config.temperature > 0:
+            warpers.append(TemperatureLogitsWarper(config.temperature))
+        if config.top_k > 0:
+            warpers.append(TopKLogitsWarper(config.top_k))
+        generator = torch.Generator(device=device)
+        generator.manual_seed(config.seed if config.seed is not None else torch.seed())
+
+        rows = list(range(n))  # original row index of each live row
+        logprobs: list[list[float]] = [[] for _ in range(n)]
+        finished: dict[int, tuple[torch.Tensor, str]] = {}
+        eos = tokenizer.eos_token_id
+        for _ in range(config.max_new_tokens):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            scores = processors(seqs, logits.float())
+            greedy = scores.argmax(-1)
+            if config.temperature > 0:
+                probs = torch.softmax(warpers(seqs, scores.clone()), -1)
+                drawn = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+            else:
+                drawn = greedy
+            is_greedy = torch.tensor([config.greedy_first and r == 0 for r in rows], device=device)
+            tokens = torch.where(is_greedy, greedy, drawn)
+            raw = torch.log_softmax(logits.float(), -1).gather(1, tokens[:, None]).squeeze(1)
+            for k, r in enumerate(rows):
+                logprobs[r].append(raw[k].item())
+            seqs = torch.cat([seqs, tokens[:, None]], 1)
+            done = stops(seqs, scores) | (tokens == eos)
+            for k in done.nonzero().flatten().tolist():
+                finished[rows[k]] = (seqs[k], "eos" if tokens[k] == eos else "stop")
+            keep = (~done).nonzero().flatten()
+            if len(keep) == 0:
+                break
+            if len(keep) < len(rows):
+                cache.batch_select_indices(keep)
+                seqs, tokens = seqs[keep], tokens[keep]
+                rows = [rows[k] for k in keep.tolist()]
+            logits = self.lm.model(input_ids=tokens[:, None], cache=cache, use_cache=True).logits[:, -1]
+        for k, r in enumerate(rows):
+            finished.setdefault(r, (seqs[k], "length"))
+
+        samples = []
+        for r in range(n):
+            seq, finish = finished[r]
+            generated = [t for t in seq[plen:].tolist() if t != eos]
+            if config.guards and attractor.cut(generated) != generated:
+                generated, finish = attractor.cut(generated), "loop"
+            samples.append(self._finish(generated, logprobs[r], heal, rule, finish))
+        return samples
+
+    def _finish(self, generated: list[int], logprobs: list[float], heal: str, rule: StopRule, finish: str) -> Sample:
+        text = self.lm.tokenizer.decode(generated, skip_special_tokens=True)
+        end = stop_index(text, rule)
+        if end is not None:
+            text = text[:end]
+        if heal and text.startswith(heal):
+            text = text[len(heal) :]
+        elif heal:
+            text = text.lstrip(" \t\n")  # the model indented differently: keep the user's indentation
+        kept = logprobs[: max(1, len(generated))]
+        return Sample(text=text, token_ids=generated, mean_logprob=sum(kept) / len(kept), finish=finish)
+
+    def _prefill(self, prompt_ids: list[int]) -> tuple[DynamicCache, torch.Tensor]:
+        """The key/value cache and next-token logits for `prompt_ids`, reusing the last prompt's shared start."""
+        common = 0
+        for a, b in zip(self._cached_ids, prompt_ids):
+            if a != b:
+                break
+            common += 1
+        if self._cache is not None and common == len(prompt_ids) == len(self._cached_ids):
+            self.reused_tokens = common
+            return copy.deepcopy(self._cache), self._cached_logits
+        common = min(common, len(prompt_ids) - 1)
+        if self._cache is not None and common > 0:
+            cache = self._cache
+            if common < len(self._cached_ids):
+                cache.crop(common - len(self._cached_ids))  # transformers 5 takes the number of tokens to drop
+        else:
+            cache, common = DynamicCache(), 0
+        self.reused_tokens = common
+        new = torch.tensor([prompt_ids[common:]], device=self.lm.device)
+        logits = self.lm.model(input_ids=new, cache=cache, use_cache=True).logits[:, -1]
+        self._cached_ids, self._cache, self._cached_logits = list(prompt_ids), cache, logits
+        return copy.deepcopy(cache), logits
+
+    def _first_token_mask(self, char: str, vocab_size: int) -> torch.Tensor:
+        if char not in self._first_token_masks:
+            self._first_token_masks[char] = FirstTokenFilter.mask_for(self.lm.tokenizer, char, vocab_size)
+        return self._first_token_masks[char]
