@@ -1,0 +1,262 @@
+import com.sun.source.util.JavacTask;
+import com.sun.tools.javac.api.JavacTaskPool;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.File;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.SimpleJavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
+
+/**
+ * Compilot's javac checker: one long-lived JVM that type-checks in-memory Java sources for a Python parent.
+ *
+ * <p>A fresh javac process costs ~1.5 s; a warm JVM that reuses javac's context costs ~25 ms. Nothing is
+ * written to disk: sources live in memory, tasks only parse and analyze, and annotation processing is off
+ * because processors found on a user's class path would run arbitrary code.
+ *
+ * <p>Protocol, both directions: a frame is an int32 field count followed by that many fields, each an int32
+ * byte length and UTF-8 bytes (all ints big-endian). Requests: [op, release, classpath, sourcepath, name1,
+ * source1, name2, source2, ...] with op "check" (analyze) or "parse" (syntax only); an empty release means
+ * the JDK's own. Replies: ["ok", units, then per unit: count, then 7 fields per diagnostic (kind, code,
+ * message, line, column, start, end)] or ["error", message]. Request ["info"] answers ["ok", engine,
+ * java.version]. Offsets and columns count Unicode code points, like Python strings.
+ */
+public final class CompilotChecker {
+    private static final JavaCompiler JAVAC = ToolProvider.getSystemJavaCompiler();
+    private static final long STACK_BYTES = 64L << 20; // javac recurses once per nesting level of the source
+
+    private final ExecutorService workers;
+    private final ThreadLocal<StandardJavaFileManager> fileManagers =
+            ThreadLocal.withInitial(() -> JAVAC.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8));
+    private final JavacTaskPool pool; // null: plain javax.tools tasks (the pool is JDK-internal)
+
+    CompilotChecker(int threads) {
+        AtomicInteger count = new AtomicInteger();
+        workers = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(null, r, "javac-" + count.incrementAndGet(), STACK_BYTES);
+            t.setDaemon(true);
+            return t;
+        });
+        pool = newPool(threads);
+    }
+
+    public static void main(String[] args) throws IOException {
+        DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
+        DataOutputStream out =
+                new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
+        System.setOut(System.err); // the real stdout carries frames only
+        CompilotChecker checker = new CompilotChecker(args.length > 0 ? Integer.parseInt(args[0]) : 1);
+        while (true) {
+            List<String> request;
+            try {
+                request = readFrame(in);
+            } catch (EOFException e) {
+                return; // the parent closed our stdin: its way of saying goodbye
+            }
+            writeFrame(out, checker.handle(request));
+            out.flush();
+        }
+    }
+
+    List<String> handle(List<String> request) {
+        String op = request.isEmpty() ? "" : request.get(0);
+        if (op.equals("info")) {
+            return List.of("ok", pool != null ? "pool" : "plain", System.getProperty("java.version"));
+        }
+        if (!(op.equals("check") || op.equals("parse")) || request.size() < 4 || request.size() % 2 != 0) {
+            return List.of("error", "malformed request: " + op + " with " + request.size() + " fields");
+        }
+        List<String> options = options(request.get(1), request.get(2), request.get(3));
+        boolean parseOnly = op.equals("parse");
+        // A reused context keeps symbols of classes it read from the source path and then cannot find them
+        // again (measured on JDK 17), so checks with a source path take the plain, slower route.
+        JavacTaskPool reusable = request.get(3).isEmpty() ? pool : null;
+        List<Future<List<String>>> results = new ArrayList<>();
+        for (int i = 4; i < request.size(); i += 2) {
+            Source unit = new Source(request.get(i), request.get(i + 1));
+            results.add(workers.submit(() -> check(unit, options, reusable, parseOnly)));
+        }
+        List<String> reply = new ArrayList<>(List.of("ok", Integer.toString(results.size())));
+        try {
+            for (Future<List<String>> result : results) {
+                reply.addAll(result.get());
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IllegalArgumentException) { // javac rejected an option
+                return List.of("error", String.valueOf(e.getCause().getMessage()));
+            }
+            e.printStackTrace();
+            System.exit(70); // out of memory or worse: let the parent start a fresh JVM
+        } catch (InterruptedException e) {
+            System.exit(70);
+        }
+        return reply;
+    }
+
+    static List<String> options(String release, String classpath, String sourcepath) {
+        List<String> options = new ArrayList<>(List.of(
+                "-proc:none", // annotation processors execute code from the class path
+                "-implicit:none",
+                "-Xlint:none",
+                "-nowarn",
+                "-XDshould-stop.ifError=FLOW", // a syntax error in one method must not hide type errors elsewhere
+                "-Xmaxerrs", "1000",
+                "-classpath", classpath, // explicit, even when empty: javac would search the current directory
+                "-sourcepath", sourcepath)); // explicit: by default javac also reads sources from the class path
+        if (!release.isEmpty()) {
+            options.add("--release");
+            options.add(release);
+        }
+        // Pooled contexts are keyed by their options and keep what they read from the class path: a changed
+        // jar or class folder must get a fresh context, so its modification times become an (inert) option.
+        options.add("-XDcompilot.classpath.stamp=" + stamp(classpath));
+        return options;
+    }
+
+    private static long stamp(String classpath) {
+        long stamp = 0;
+        for (String entry : classpath.split(File.pathSeparator)) {
+            stamp = 31 * stamp + new File(entry).lastModified();
+        }
+        return stamp;
+    }
+
+    /** Diagnostics of one source as a flat list of reply fields; a javac crash becomes a diagnostic. */
+    private List<String> check(Source unit, List<String> options, JavacTaskPool reusable, boolean parseOnly) {
+        DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
+        StandardJavaFileManager fileManager = fileManagers.get();
+        List<Source> units = List.of(unit);
+        try {
+            if (reusable != null) {
+                reusable.getTask(null, fileManager, diagnostics, options, null, units, task -> run(task, parseOnly));
+            } else {
+                run((JavacTask) JAVAC.getTask(null, fileManager, diagnostics, options, null, units), parseOnly);
+            }
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException | AssertionError | StackOverflowError e) {
+            // The pool drops a context whose task threw; start afresh anyway in case the crash left state behind.
+            fileManagers.remove();
+            return List.of("1", "ERROR", "compilot.crash", "javac crashed: " + e, "0", "0", "-1", "-1");
+        }
+        List<String> fields = new ArrayList<>();
+        List<Diagnostic<? extends JavaFileObject>> found = diagnostics.getDiagnostics();
+        fields.add(Integer.toString(found.size()));
+        for (Diagnostic<? extends JavaFileObject> d : found) {
+            fields.addAll(unit.describe(d));
+        }
+        return fields;
+    }
+
+    private static Void run(JavacTask task, boolean parseOnly) {
+        try {
+            if (parseOnly) {
+                task.parse();
+            } else {
+                task.analyze();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // in-memory sources: cannot happen
+        }
+        return null;
+    }
+
+    /** The JDK-internal context pool when this JVM may use it (it needs --add-exports), else null. */
+    private static JavacTaskPool newPool(int threads) {
+        try {
+            return new JavacTaskPool(threads);
+        } catch (LinkageError e) { // IllegalAccessError without the export, NoClassDefFoundError without the class
+            System.err.println("compilot: JavacTaskPool unavailable, using plain javax.tools: " + e);
+            return null;
+        }
+    }
+
+    /** One in-memory compilation unit; also turns javac's UTF-16 positions into code point positions. */
+    static final class Source extends SimpleJavaFileObject {
+        private final String text;
+        private final boolean bmpOnly; // no surrogate pairs: UTF-16 offsets are already code point offsets
+
+        Source(String name, String text) {
+            super(URI.create("string:///" + name.replace('\\', '/')), Kind.SOURCE);
+            this.text = text;
+            this.bmpOnly = text.length() == text.codePointCount(0, text.length());
+        }
+
+        @Override
+        public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+            return text;
+        }
+
+        List<String> describe(Diagnostic<? extends JavaFileObject> d) {
+            String message = d.getMessage(Locale.ROOT);
+            long line = Math.max(d.getLineNumber(), 0);
+            if (d.getSource() != this) { // e.g. a file on the source path: positions would point elsewhere
+                if (d.getSource() != null) {
+                    message = d.getSource().getName() + ":" + line + ": " + message;
+                }
+                return List.of(d.getKind().name(), d.getCode(), message, "0", "0", "-1", "-1");
+            }
+            long position = d.getPosition();
+            long column = position < 0 ? 0 : codePoints(lineStart((int) position), (int) position) + 1;
+            return List.of(d.getKind().name(), d.getCode(), message, Long.toString(line), Long.toString(column),
+                    Long.toString(offset(d.getStartPosition())), Long.toString(offset(d.getEndPosition())));
+        }
+
+        private long offset(long utf16) {
+            return utf16 < 0 || bmpOnly ? utf16 : codePoints(0, (int) utf16);
+        }
+
+        private int codePoints(int from, int to) {
+            return bmpOnly ? to - from : text.codePointCount(from, Math.min(to, text.length()));
+        }
+
+        private int lineStart(int position) {
+            int i = Math.min(position, text.length());
+            while (i > 0 && text.charAt(i - 1) != '\n' && text.charAt(i - 1) != '\r') {
+                i--;
+            }
+            return i;
+        }
+    }
+
+    static List<String> readFrame(DataInputStream in) throws IOException {
+        int count = in.readInt();
+        List<String> fields = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            byte[] bytes = new byte[in.readInt()];
+            in.readFully(bytes);
+            fields.add(new String(bytes, StandardCharsets.UTF_8));
+        }
+        return fields;
+    }
+
+    static void writeFrame(DataOutputStream out, List<String> fields) throws IOException {
+        out.writeInt(fields.size());
+        for (String field : fields) {
+            byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
+            out.writeInt(bytes.length);
+            out.write(bytes);
+        }
+    }
+}
