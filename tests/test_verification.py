@@ -102,8 +102,29 @@ def test_file_name_and_package_path(checker):
     assert codes(checker.check(source, "com/x/Bar.java")) == ["compiler.err.class.public.should.be.in.file"]
 
 
-def test_release_defaults_to_the_jdk(checker):
+def test_plain_javax_tools_when_the_context_pool_is_unreachable(checker, monkeypatch):
+    from compilot.verification import checker as checker_module
+
+    options = tuple(o for o in checker_module.JVM_OPTIONS if not o.startswith("--add-exports"))
+    monkeypatch.setattr(checker_module, "JVM_OPTIONS", options)
+    source = "class A {\n    void a() { int x = ; }\n    String b() { return 1; }\n}\n"
+    with JavaChecker() as plain:
+        assert plain.engine() == "plain"
+        assert plain.check(source, "A.java") == checker.check(source, "A.java")
+    assert checker.engine() == "pool"
+
+
+def test_release(checker):
     assert checker.release == find_jdk().release >= 11
+    text_block = 'class A { String s = """\n    text"""; }'
+    assert checker.check(text_block, "A.java") == []
+    with JavaChecker(release=11) as old:
+        assert old.release == 11
+        assert codes(old.check(text_block, "A.java")) == [
+            "compiler.err.feature.not.supported.in.source.plural"
+        ]
+    with JavaChecker(release=99) as future, pytest.raises(CheckerError, match="release version 99"):
+        future.check(text_block, "A.java")
 
 
 def test_killed_jvm_is_restarted(checker):

@@ -92,9 +92,12 @@ def build_checker(jdk: Jdk) -> Path:
     target = cache_root() / key
     if (target / f"{CHECKER_CLASS}.class").is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Compile into a private folder and rename it into place, so concurrent servers never see half a build.
-    work = Path(tempfile.mkdtemp(prefix="build-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Compile into a private folder, then rename it into place: concurrent servers never see half a build.
+        work = Path(tempfile.mkdtemp(prefix="build-", dir=target.parent))
+    except OSError as e:
+        raise CheckerError(f"cannot build the javac checker in {target.parent}: {e}") from e
     try:
         (work / f"{CHECKER_CLASS}.java").write_text(source, encoding="utf-8")
         command = [str(jdk.javac), ADD_EXPORTS, "-proc:none", "-nowarn", "-d", str(work / "classes")]

@@ -22,6 +22,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
+import javax.tools.DiagnosticListener;
+import javax.tools.JavaFileManager;
 import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
 import javax.tools.SimpleJavaFileObject;
@@ -47,9 +49,10 @@ public final class CompilotChecker {
     private static final long STACK_BYTES = 64L << 20; // javac recurses once per nesting level of the source
 
     private final ExecutorService workers;
-    private final ThreadLocal<StandardJavaFileManager> fileManagers =
-            ThreadLocal.withInitial(() -> JAVAC.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8));
-    private final JavacTaskPool pool; // null: plain javax.tools tasks (the pool is JDK-internal)
+    private final ThreadLocal<StandardJavaFileManager> fileManagers = ThreadLocal.withInitial(
+            () -> JAVAC.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8));
+    private final Javac plain = CompilotChecker::plainTask;
+    private final Javac pooled; // the plain route again when the JDK-internal pool is out of reach
 
     CompilotChecker(int threads) {
         AtomicInteger count = new AtomicInteger();
@@ -58,13 +61,12 @@ public final class CompilotChecker {
             t.setDaemon(true);
             return t;
         });
-        pool = newPool(threads);
+        pooled = PooledJavac.create(threads, plain);
     }
 
     public static void main(String[] args) throws IOException {
-        DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
-        DataOutputStream out =
-                new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
+        var in = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
+        var out = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
         System.setOut(System.err); // the real stdout carries frames only
         CompilotChecker checker = new CompilotChecker(args.length > 0 ? Integer.parseInt(args[0]) : 1);
         while (true) {
@@ -82,7 +84,7 @@ public final class CompilotChecker {
     List<String> handle(List<String> request) {
         String op = request.isEmpty() ? "" : request.get(0);
         if (op.equals("info")) {
-            return List.of("ok", pool != null ? "pool" : "plain", System.getProperty("java.version"));
+            return List.of("ok", pooled != plain ? "pool" : "plain", System.getProperty("java.version"));
         }
         if (!(op.equals("check") || op.equals("parse")) || request.size() < 4 || request.size() % 2 != 0) {
             return List.of("error", "malformed request: " + op + " with " + request.size() + " fields");
@@ -91,11 +93,11 @@ public final class CompilotChecker {
         boolean parseOnly = op.equals("parse");
         // A reused context keeps symbols of classes it read from the source path and then cannot find them
         // again (measured on JDK 17), so checks with a source path take the plain, slower route.
-        JavacTaskPool reusable = request.get(3).isEmpty() ? pool : null;
+        Javac javac = request.get(3).isEmpty() ? pooled : plain;
         List<Future<List<String>>> results = new ArrayList<>();
         for (int i = 4; i < request.size(); i += 2) {
             Source unit = new Source(request.get(i), request.get(i + 1));
-            results.add(workers.submit(() -> check(unit, options, reusable, parseOnly)));
+            results.add(workers.submit(() -> check(javac, unit, options, parseOnly)));
         }
         List<String> reply = new ArrayList<>(List.of("ok", Integer.toString(results.size())));
         try {
@@ -120,10 +122,10 @@ public final class CompilotChecker {
                 "-implicit:none",
                 "-Xlint:none",
                 "-nowarn",
-                "-XDshould-stop.ifError=FLOW", // a syntax error in one method must not hide type errors elsewhere
+                "-XDshould-stop.ifError=FLOW", // a syntax error in one method must not hide type errors
                 "-Xmaxerrs", "1000",
-                "-classpath", classpath, // explicit, even when empty: javac would search the current directory
-                "-sourcepath", sourcepath)); // explicit: by default javac also reads sources from the class path
+                "-classpath", classpath, // even when empty: else javac would search the current directory
+                "-sourcepath", sourcepath)); // even when empty: else javac reads sources from the class path
         if (!release.isEmpty()) {
             options.add("--release");
             options.add(release);
@@ -143,20 +145,14 @@ public final class CompilotChecker {
     }
 
     /** Diagnostics of one source as a flat list of reply fields; a javac crash becomes a diagnostic. */
-    private List<String> check(Source unit, List<String> options, JavacTaskPool reusable, boolean parseOnly) {
+    private List<String> check(Javac javac, Source unit, List<String> options, boolean parseOnly) {
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
-        StandardJavaFileManager fileManager = fileManagers.get();
-        List<Source> units = List.of(unit);
         try {
-            if (reusable != null) {
-                reusable.getTask(null, fileManager, diagnostics, options, null, units, task -> run(task, parseOnly));
-            } else {
-                run((JavacTask) JAVAC.getTask(null, fileManager, diagnostics, options, null, units), parseOnly);
-            }
+            javac.run(fileManagers.get(), diagnostics, options, List.of(unit), parseOnly);
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
-            // The pool drops a context whose task threw; start afresh anyway in case the crash left state behind.
+            // The pool already drops a context whose task threw; a crash may have hurt the file manager too.
             fileManagers.remove();
             return List.of("1", "ERROR", "compilot.crash", "javac crashed: " + e, "0", "0", "-1", "-1");
         }
@@ -167,6 +163,42 @@ public final class CompilotChecker {
             fields.addAll(unit.describe(d));
         }
         return fields;
+    }
+
+    /** One javac task over in-memory sources: parse, or parse and analyze; never generate. */
+    interface Javac {
+        void run(JavaFileManager files, DiagnosticListener<JavaFileObject> listener, List<String> options,
+                List<Source> units, boolean parseOnly);
+    }
+
+    private static void plainTask(JavaFileManager files, DiagnosticListener<JavaFileObject> listener,
+            List<String> options, List<Source> units, boolean parseOnly) {
+        run((JavacTask) JAVAC.getTask(null, files, listener, options, null, units), parseOnly);
+    }
+
+    /** Reuses javac's Context between tasks through the JDK-internal JavacTaskPool: ~20 ms instead of ~70. */
+    static final class PooledJavac implements Javac {
+        private final JavacTaskPool pool;
+
+        private PooledJavac(int threads) {
+            pool = new JavacTaskPool(threads);
+        }
+
+        /** All references to the internal API stay in this class, so a JVM without the export still runs. */
+        static Javac create(int threads, Javac fallback) {
+            try {
+                return new PooledJavac(threads);
+            } catch (LinkageError e) { // IllegalAccessError without --add-exports
+                System.err.println("compilot: JavacTaskPool unavailable, using plain javax.tools: " + e);
+                return fallback;
+            }
+        }
+
+        @Override
+        public void run(JavaFileManager files, DiagnosticListener<JavaFileObject> listener,
+                List<String> options, List<Source> units, boolean parseOnly) {
+            pool.getTask(null, files, listener, options, null, units, t -> CompilotChecker.run(t, parseOnly));
+        }
     }
 
     private static Void run(JavacTask task, boolean parseOnly) {
@@ -180,16 +212,6 @@ public final class CompilotChecker {
             throw new IllegalStateException(e); // in-memory sources: cannot happen
         }
         return null;
-    }
-
-    /** The JDK-internal context pool when this JVM may use it (it needs --add-exports), else null. */
-    private static JavacTaskPool newPool(int threads) {
-        try {
-            return new JavacTaskPool(threads);
-        } catch (LinkageError e) { // IllegalAccessError without the export, NoClassDefFoundError without the class
-            System.err.println("compilot: JavacTaskPool unavailable, using plain javax.tools: " + e);
-            return null;
-        }
     }
 
     /** One in-memory compilation unit; also turns javac's UTF-16 positions into code point positions. */
@@ -219,8 +241,9 @@ public final class CompilotChecker {
             }
             long position = d.getPosition();
             long column = position < 0 ? 0 : codePoints(lineStart((int) position), (int) position) + 1;
-            return List.of(d.getKind().name(), d.getCode(), message, Long.toString(line), Long.toString(column),
-                    Long.toString(offset(d.getStartPosition())), Long.toString(offset(d.getEndPosition())));
+            return List.of(d.getKind().name(), d.getCode(), message, Long.toString(line),
+                    Long.toString(column), Long.toString(offset(d.getStartPosition())),
+                    Long.toString(offset(d.getEndPosition())));
         }
 
         private long offset(long utf16) {
