@@ -104,7 +104,7 @@ class JavaChecker:
             self.check_many([(WARM_UP_SOURCE, "Main.java")] * self.threads)
 
     def engine(self) -> str:
-        """ "pool" when javac's context is reused between checks, "plain" otherwise (slower, same results)."""
+        """The JVM's route through javac: "pool" reuses javac's context, "plain" is slower (same results)."""
         with self._lock:
             return self._call(protocol.encode_frame(["info"]), self.timeout)[1]
 

@@ -73,7 +73,8 @@ def verify_many(
     filename: str = "Main.java",
 ) -> list[Verdict]:
     """`verify` for several candidates at one cursor, checked in one round trip (in parallel in the JVM)."""
-    baseline = baseline or Baseline.of(checker, document, filename)
+    if baseline is None:
+        baseline = Baseline.of(checker, document, filename)
     state = lexical.state_at(document, offset)
     verdicts: list[Verdict | None] = [_lexical_verdict(document, offset, text, state) for text in inserts]
     todo = [i for i, verdict in enumerate(verdicts) if verdict is None]
@@ -99,7 +100,8 @@ def verify_with_truncation(
     `closing` is text the candidate must keep however it is cut, e.g. "\\n}" ending a block body that the
     document lacked. Prefixes are tried longest first, at most `max_checks` of them.
     """
-    baseline = baseline or Baseline.of(checker, document, filename)
+    if baseline is None:
+        baseline = Baseline.of(checker, document, filename)
     full = verify(checker, document, offset, insert + closing, baseline, filename)
     if full.passed:
         return full
