@@ -26,7 +26,10 @@ def ids(tokenizer, text: str) -> list[int]:
     "attractor, kept",
     [
         ("x = foo.S.S.S.S.S", "x = foo.S"),
-        ("int a = 1;\n        a = a + 1;\n        a = a + 1;\n        a = a + 1;", "int a = 1;\n        a = a + 1;"),
+        (
+            "int a = 1;\n        a = a + 1;\n        a = a + 1;\n        a = a + 1;",
+            "int a = 1;\n        a = a + 1;",
+        ),
         ("i++;\n            i++;\n            i++;\n            i++;", "i++;\n            i++;"),
     ],
 )

@@ -32,8 +32,12 @@ def test_a_seed_makes_a_request_reproducible(sampler):
 
 
 def test_first_row_is_the_greedy_sample(sampler):
-    many = sampler.sample(PROMPT, StopRule.LINE, SamplingConfig(samples=4, max_new_tokens=10, temperature=1.0))
-    greedy = sampler.sample(PROMPT, StopRule.LINE, SamplingConfig(samples=1, max_new_tokens=10, temperature=0))
+    many = sampler.sample(
+        PROMPT, StopRule.LINE, SamplingConfig(samples=4, max_new_tokens=10, temperature=1.0)
+    )
+    greedy = sampler.sample(
+        PROMPT, StopRule.LINE, SamplingConfig(samples=1, max_new_tokens=10, temperature=0)
+    )
     assert many[0].token_ids == greedy[0].token_ids
 
 

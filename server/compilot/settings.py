@@ -17,7 +17,8 @@ class Settings:
     model: str = EMBEDDED_MODEL  # "embedded:smollm2-135m", a local folder, or a Hugging Face hub id
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
     samples: int = 4  # candidates drawn per request (the first is greedy)
-    max_new_tokens: int = 48
+    max_new_tokens: int = 48  # for line completions
+    max_block_tokens: int = 160  # for whole method bodies
     temperature: float = 0.7
     top_k: int = 40
     seed: int | None = 0  # None: a fresh random seed per request
@@ -34,7 +35,7 @@ class Settings:
 
     def updated(self, values: dict) -> tuple[Settings, list[str]]:
         """Return new settings with `values` applied, and a message for each key or value that was rejected."""
-        names = {f.name: f for f in dataclasses.fields(self) }
+        names = {f.name: f for f in dataclasses.fields(self)}
         changes: dict = {}
         problems: list[str] = []
         for key, value in values.items():
@@ -54,7 +55,7 @@ def _snake(key: str) -> str:
 
 
 _OPTIONAL_INT = {"seed", "java_release"}
-_POSITIVE = {"samples", "max_new_tokens", "max_results", "prompt_chars"}
+_POSITIVE = {"samples", "max_new_tokens", "max_block_tokens", "max_results", "prompt_chars"}
 
 
 def _coerce(name: str, value, current):

@@ -47,7 +47,11 @@ class GeneratedNgramBlock(LogitsProcessor):
         scores = scores.clone()
         for row, ids in enumerate(generated.tolist()):
             tail = tuple(ids[len(ids) - self.n + 1 :])
-            banned = {ids[i + self.n - 1] for i in range(len(ids) - self.n + 1) if tuple(ids[i : i + self.n - 1]) == tail}
+            banned = {
+                ids[i + self.n - 1]
+                for i in range(len(ids) - self.n + 1)
+                if tuple(ids[i : i + self.n - 1]) == tail
+            }
             if banned:
                 scores[row, list(banned)] = -float("inf")
         return scores

@@ -52,7 +52,9 @@ def resolve_device(name: str) -> torch.device:
     except RuntimeError as e:
         raise ModelLoadError(f"unknown device {name!r}: use auto, cpu or cuda[:N]") from e
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError(f"device {name!r} asked for, but torch sees no CUDA GPU; set device to auto or cpu")
+        raise ModelLoadError(
+            f"device {name!r} asked for, but torch sees no CUDA GPU; set device to auto or cpu"
+        )
     return device
 
 

@@ -46,6 +46,7 @@ class SamplingConfig:
     repetition_penalty: float = 1.1
     ngram_size: int = 0  # 0: no n-gram block (the attractor stop handles loops; see docs/benchmarks.md)
     greedy_first: bool = True  # row 0 decodes greedily, so best-of-N never loses the model's top choice
+    extra_processors: tuple = ()  # more LogitsProcessors, applied guards or not (the benchmark's seed recipe)
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Sampler:
             if config.ngram_size:
                 processors.append(GeneratedNgramBlock(config.ngram_size, plen))
             stops.append(attractor)
+        processors.extend(config.extra_processors)
         warpers = LogitsProcessorList()
         if config.temperature > 0:
             warpers.append(TemperatureLogitsWarper(config.temperature))
@@ -146,7 +148,9 @@ class Sampler:
             samples.append(self._finish(generated, logprobs[r], heal, rule, finish))
         return samples
 
-    def _finish(self, generated: list[int], logprobs: list[float], heal: str, rule: StopRule, finish: str) -> Sample:
+    def _finish(
+        self, generated: list[int], logprobs: list[float], heal: str, rule: StopRule, finish: str
+    ) -> Sample:
         text = self.lm.tokenizer.decode(generated, skip_special_tokens=True)
         end = stop_index(text, rule)
         if end is not None:
@@ -161,7 +165,7 @@ class Sampler:
     def _prefill(self, prompt_ids: list[int]) -> tuple[DynamicCache, torch.Tensor]:
         """The key/value cache and next-token logits for `prompt_ids`, reusing the last prompt's shared start."""
         common = 0
-        for a, b in zip(self._cached_ids, prompt_ids):
+        for a, b in zip(self._cached_ids, prompt_ids, strict=False):
             if a != b:
                 break
             common += 1
@@ -172,7 +176,9 @@ class Sampler:
         if self._cache is not None and common > 0:
             cache = self._cache
             if common < len(self._cached_ids):
-                cache.crop(common - len(self._cached_ids))  # transformers 5 takes the number of tokens to drop
+                cache.crop(
+                    common - len(self._cached_ids)
+                )  # transformers 5 takes the number of tokens to drop
         else:
             cache, common = DynamicCache(), 0
         self.reused_tokens = common

@@ -7,6 +7,7 @@ from transformers import StoppingCriteria
 
 from compilot.context.types import StopRule
 
+
 def stop_index(text: str, rule: StopRule) -> int | None:
     """Where the completion `text` ends under `rule`, or None if it has not ended yet.
 
@@ -87,4 +88,6 @@ class StopRuleCriteria(StoppingCriteria):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
         rows = input_ids[:, self.prompt_length :].tolist()
-        return torch.tensor([stop_index(self.text(ids), self.rule) is not None for ids in rows], dtype=torch.bool)
+        return torch.tensor(
+            [stop_index(self.text(ids), self.rule) is not None for ids in rows], dtype=torch.bool
+        )

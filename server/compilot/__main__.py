@@ -1,0 +1,5 @@
+import sys
+
+from compilot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,205 @@
+"""The completion pipeline: cursor context -> guarded sampling -> javac verification -> ranking.
+
+Front ends (CLI, language server) hold one `Engine`, call `load()` once (slow: model and JVM), then
+`complete()` per request. Nothing here knows about LSP.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from compilot.candidate import Candidate
+from compilot.context import classify
+from compilot.context.types import CursorContext, StopRule
+from compilot.generation.model import LoadedModel, load_model
+from compilot.generation.sampler import Cancelled, Sampler, SamplingConfig
+from compilot.ranking import rank
+from compilot.settings import Settings
+from compilot.verification.checker import CheckerError, JavaChecker
+from compilot.verification.diagnostics import Diagnostic
+from compilot.verification.verifier import Baseline, verify_many, verify_with_truncation
+
+log = logging.getLogger(__name__)
+MISSING_RETURN = "compiler.err.missing.ret.stmt"
+
+__all__ = ["Engine", "CompletionResult", "Candidate", "Cancelled"]
+
+
+@dataclass
+class CompletionResult:
+    context: CursorContext
+    items: list[Candidate]  # what to offer, best first
+    candidates: list[Candidate]  # every candidate drawn, for --json and the benchmark
+    checked: bool  # the items passed javac
+    message: str = ""  # why nothing was offered, or why checking is off
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+class Engine:
+    def __init__(self, settings: Settings | None = None, sourcepath: tuple[str, ...] = ()):
+        self.settings = settings or Settings()
+        self.workspace_sourcepath = sourcepath  # source roots found in the workspace, added to the setting's
+        self.lm: LoadedModel | None = None
+        self.sampler: Sampler | None = None
+        self.checker: JavaChecker | None = None
+        self.checker_problem = ""  # why javac checking is unavailable, shown with every result
+        self._load_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self.sampler is not None
+
+    def load(self) -> None:
+        """Load the model and start the javac checker. Raises ModelLoadError with a message for the user."""
+        with self._load_lock:
+            if self.sampler is None:
+                self.lm = load_model(self.settings.model, self.settings.device)
+                self.sampler = Sampler(self.lm)
+            if self.settings.verify and self.checker is None and not self.checker_problem:
+                self._start_checker()
+
+    def _start_checker(self) -> None:
+        s = self.settings
+        try:
+            self.checker = JavaChecker(
+                release=s.java_release,
+                classpath=s.classpath,
+                sourcepath=tuple(s.sourcepath) + tuple(self.workspace_sourcepath),
+                timeout=s.check_timeout,
+            )
+            self.checker.warm_up()
+        except CheckerError as e:
+            self.checker = None
+            self.checker_problem = f"javac checking is off: {e}"
+            log.warning(self.checker_problem)
+
+    def update_settings(self, settings: Settings, sourcepath: tuple[str, ...] | None = None) -> None:
+        """Apply new settings; the model or the checker restarts only when its own settings changed."""
+        old = self.settings
+        self.settings = settings
+        if sourcepath is not None:
+            self.workspace_sourcepath = sourcepath
+        if (settings.model, settings.device) != (old.model, old.device):
+            self.lm = self.sampler = None
+        checker_keys = ("java_release", "classpath", "sourcepath", "check_timeout", "verify")
+        if sourcepath is not None or any(getattr(settings, k) != getattr(old, k) for k in checker_keys):
+            if self.checker is not None:
+                self.checker.close()
+            self.checker, self.checker_problem = None, ""
+
+    def check(self, text: str, filename: str = "Main.java") -> list[Diagnostic]:
+        """javac's diagnostics for a whole document, through the warm checker."""
+        if self.checker is None:
+            if self.checker_problem:
+                raise CheckerError(self.checker_problem)
+            self._start_checker()
+            if self.checker is None:
+                raise CheckerError(self.checker_problem)
+        return list(Baseline.of(self.checker, text, filename).errors)
+
+    def complete(
+        self, text: str, offset: int, filename: str = "Main.java", cancel: threading.Event | None = None
+    ) -> CompletionResult:
+        """Completions for the cursor at character `offset` of `text`. Raises Cancelled when `cancel` is set."""
+        s = self.settings
+        t0 = time.perf_counter()
+        context = classify(text, offset, s.prompt_chars)
+        timings = {"context": time.perf_counter() - t0}
+        if not context.completes:
+            return CompletionResult(context, [], [], False, context.reason, timings)
+        if not self.loaded:
+            self.load()
+            timings["load"] = time.perf_counter() - t0 - timings["context"]
+            t0 = time.perf_counter() - timings["context"]
+
+        t1 = time.perf_counter()
+        samples = self.sampler.sample(context.prefix, context.stop, self._sampling_config(context), cancel)
+        timings["generation"] = time.perf_counter() - t1
+        candidates = [self._candidate(context, sample) for sample in samples]
+
+        t2 = time.perf_counter()
+        checked = s.verify and self.checker is not None
+        if checked:
+            try:
+                self._verify(text, context, candidates, filename, cancel)
+            except CheckerError as e:
+                checked, self.checker_problem = False, f"javac checking failed: {e}"
+        timings["verification"] = time.perf_counter() - t2
+        items = rank(candidates, checked, s.max_results)
+        timings["total"] = time.perf_counter() - t0
+        message = "" if checked or not s.verify else self.checker_problem
+        if not items and not message:
+            message = "no candidate compiled" if checked else "the model produced no completion here"
+        return CompletionResult(context, items, candidates, checked, message, timings)
+
+    def _sampling_config(self, context: CursorContext) -> SamplingConfig:
+        s = self.settings
+        return SamplingConfig(
+            samples=s.samples,
+            max_new_tokens=s.max_block_tokens if context.stop is StopRule.BLOCK else s.max_new_tokens,
+            temperature=s.temperature,
+            top_k=s.top_k,
+            seed=s.seed,
+            guards=s.guards,
+        )
+
+    def _candidate(self, context: CursorContext, sample) -> Candidate:
+        text = sample.text
+        if context.stop is StopRule.BLOCK:
+            text = text.rstrip() + _block_closing(context)
+        return Candidate(text=text, score=sample.mean_logprob, finish=sample.finish, raw=text)
+
+    def _verify(self, text, context, candidates, filename, cancel) -> None:
+        """Judge every candidate with javac; cut failing multi-line ones to their longest compiling prefix."""
+        baseline = Baseline.of(self.checker, text, filename)
+        if context.stop is StopRule.BLOCK:
+            baseline = _expect_return(baseline, text, context.offset)
+        unique = list(dict.fromkeys(c.text for c in candidates if c.text.strip()))
+        verdicts = dict(
+            zip(unique, verify_many(self.checker, text, context.offset, unique, baseline, filename), strict=True)
+        )
+        closing = _block_closing(context) if context.stop is StopRule.BLOCK else ""
+        for body, verdict in list(verdicts.items()):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if not verdict.passed and self.settings.truncate and "\n" in body.strip():
+                head = body[: len(body) - len(closing)]
+                verdicts[body] = verify_with_truncation(
+                    self.checker, text, context.offset, head, baseline, filename, closing=closing
+                )
+        for c in candidates:
+            verdict = verdicts.get(c.text)
+            if verdict is None:
+                continue
+            c.verdict = "pass" if verdict.passed else "fail"
+            c.new_errors = verdict.new_errors
+            c.truncated = verdict.passed and verdict.text != c.text
+            if verdict.passed:
+                c.text = verdict.text
+
+
+def _expect_return(baseline: Baseline, text: str, offset: int) -> Baseline:
+    """A body completion must finish its method: the empty body's `missing return statement` is not excused."""
+    header = text[:offset].rstrip().rfind("\n") + 1
+    kept = tuple(e for e in baseline.errors if not (e.code == MISSING_RETURN and header <= e.start <= offset))
+    return Baseline(kept)
+
+
+def _block_closing(context: CursorContext) -> str:
+    """What follows a generated block body: the `}` the document lacks, or a line break before its own `}`."""
+    header_indent = _header_indent(context.prefix)
+    if context.close_block:
+        return "\n" + header_indent + "}"
+    if context.suffix.lstrip(" \t").startswith("}"):
+        return "\n" + header_indent
+    return ""
+
+
+def _header_indent(prefix: str) -> str:
+    for line in reversed(prefix.splitlines()):
+        if line.strip():
+            return line[: len(line) - len(line.lstrip())]
+    return ""

@@ -1,0 +1,48 @@
+"""Settings validation and candidate ranking: plain functions, no model."""
+
+from compilot.candidate import Candidate
+from compilot.ranking import rank
+from compilot.settings import Settings
+
+
+def test_settings_accept_camel_case_and_report_bad_values():
+    settings, problems = Settings().updated(
+        {
+            "maxNewTokens": 12,
+            "topK": 5,
+            "verify": False,
+            "classpath": "a.jar:b.jar",
+            "samples": 0,
+            "colour": 1,
+        }
+    )
+    assert (settings.max_new_tokens, settings.top_k, settings.verify) == (12, 5, False)
+    assert settings.classpath == ("a.jar", "b.jar")
+    assert settings.samples == Settings().samples  # the invalid value was ignored
+    assert any("samples" in p for p in problems) and any("colour" in p for p in problems)
+
+
+def test_settings_reject_wrong_types():
+    _, problems = Settings().updated(
+        {"guards": "yes", "temperature": "hot", "seed": 1.5, "javaRelease": None}
+    )
+    assert len(problems) == 3
+
+
+def test_rank_keeps_passing_candidates_merges_duplicates_and_orders_by_score():
+    candidates = [
+        Candidate("a();", -0.5, "stop", verdict="pass"),
+        Candidate("bad(", -0.1, "stop", verdict="fail"),
+        Candidate("a();", -0.2, "stop", verdict="pass"),
+        Candidate("b();", -0.2, "stop", verdict="pass"),
+        Candidate("longer();", -0.2, "stop", verdict="pass"),
+        Candidate("   ", 0.0, "stop", verdict="pass"),
+    ]
+    ranked = rank(candidates, checked=True, limit=3)
+    assert [c.text for c in ranked] == ["a();", "b();", "longer();"]
+    assert ranked[0].score == -0.2
+
+
+def test_rank_without_checking_keeps_unchecked_candidates():
+    candidates = [Candidate("x;", -1.0, "stop"), Candidate("y;", -0.5, "stop")]
+    assert [c.text for c in rank(candidates, checked=False, limit=5)] == ["y;", "x;"]
