@@ -1,0 +1,168 @@
+"""The configurations the benchmark compares, and the engine wrapper that runs them on one shared model."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from dataclasses import dataclass, field
+
+from compilot.engine import Engine
+from compilot.generation import sampler as sampler_module
+from compilot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    description: str
+    changes: dict = field(default_factory=dict)  # Settings fields changed from the defaults
+    seed_recipe: bool = False  # transformers' RepetitionPenalty(1.3) + NoRepeatNGram(3) over the whole input
+
+    def settings(self, base: Settings) -> Settings:
+        return dataclasses.replace(base, **self.changes)
+
+
+CONFIGS: dict[str, Config] = {
+    c.name: c
+    for c in (
+        Config(
+            "alone",
+            "the model alone: one greedy sample, no guards, no javac",
+            {"samples": 1, "temperature": 0.0, "guards": False, "verify": False},
+        ),
+        Config(
+            "seed-recipe",
+            "repetition_penalty 1.3 + no_repeat_ngram_size 3 over the whole input (transformers), "
+            "temperature 0.8, top_k 200, best of 4 sampled, kept only if javac accepts it",
+            {
+                "samples": 4,
+                "temperature": 0.8,
+                "top_k": 200,
+                "guards": False,
+                "verify": True,
+                "truncate": False,
+            },
+            seed_recipe=True,
+        ),
+        Config("defaults", "Settings() defaults"),
+        Config("no-guards", "defaults without the degeneration guards", {"guards": False}),
+        Config("no-best-of-n", "defaults with one (greedy) sample", {"samples": 1}),
+        Config("no-verify", "defaults without javac checking", {"verify": False}),
+        Config(
+            "no-truncate",
+            "defaults without cutting failing candidates to a compiling prefix",
+            {"truncate": False},
+        ),
+    )
+}
+QUICK_CONFIGS = ("alone", "defaults")
+
+
+def seed_recipe_processors() -> tuple:
+    from transformers import NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
+
+    return (RepetitionPenaltyLogitsProcessor(1.3), NoRepeatNGramLogitsProcessor(3))
+
+
+def _has_field(cls, name: str) -> bool:
+    return any(f.name == name for f in dataclasses.fields(cls))
+
+
+class RecordingSampler:
+    """Wraps the shared sampler: clears its prompt cache before each request (every configuration pays its own
+    prefill, so latencies compare) and keeps the last request's raw samples (token ids, finish reasons)."""
+
+    def __init__(self, sampler):
+        self._sampler = sampler
+        self.last: list = []
+
+    def sample(self, *args, **kwargs):
+        s = self._sampler
+        if hasattr(s, "_cache"):
+            s._cached_ids, s._cache, s._cached_logits = [], None, None
+        self.last = []
+        self.last = s.sample(*args, **kwargs)
+        return self.last
+
+    def __getattr__(self, name):
+        return getattr(self._sampler, name)
+
+
+class BenchEngine(Engine):
+    """An Engine for one configuration. The seed recipe samples every row (no greedy first row) and adds
+    transformers' own processors, through `SamplingConfig.extra_processors`."""
+
+    def __init__(self, config: Config, settings: Settings):
+        super().__init__(config.settings(settings))
+        self.config = config
+        self.extra = seed_recipe_processors() if config.seed_recipe else ()
+
+    def _sampling_config(self, *args, **kwargs):
+        cfg = super()._sampling_config(*args, **kwargs)
+        if not self.config.seed_recipe:
+            return cfg
+        changes = {"greedy_first": False, "repetition_penalty": 1.0, "ngram_size": 0}
+        if _has_field(type(cfg), "extra_processors"):
+            changes["extra_processors"] = tuple(self.extra)
+        return dataclasses.replace(cfg, **changes)
+
+    def complete(self, *args, **kwargs):
+        if self.extra and not _has_field(sampler_module.SamplingConfig, "extra_processors"):
+            with _prepended_processors(self.extra):
+                return super().complete(*args, **kwargs)
+        return super().complete(*args, **kwargs)
+
+    @property
+    def last_samples(self) -> list:
+        return getattr(self.sampler, "last", [])
+
+
+@contextlib.contextmanager
+def _prepended_processors(extra: tuple):
+    """Fallback for a sampler without `extra_processors`: the first LogitsProcessorList a request builds (the
+    processors; the second is the warpers) starts with `extra`."""
+    original = sampler_module.LogitsProcessorList
+    built = []
+
+    def factory(*args):
+        lst = original(*args)
+        if not built:
+            lst.extend(extra)
+        built.append(lst)
+        return lst
+
+    sampler_module.LogitsProcessorList = factory
+    try:
+        yield
+    finally:
+        sampler_module.LogitsProcessorList = original
+
+
+def build_engines(names: list[str], base: Settings) -> dict[str, BenchEngine]:
+    """One engine per configuration, sharing one loaded model and one warm javac checker."""
+    engines: dict[str, BenchEngine] = {}
+    shared = None
+    for name in names:
+        engine = BenchEngine(CONFIGS[name], base)
+        if shared is None:
+            engine.load()
+            shared = engine
+            engine.sampler = RecordingSampler(engine.sampler)
+        else:
+            engine.lm = shared.lm
+            engine.sampler = RecordingSampler(shared.sampler._sampler)
+        engines[name] = engine
+    checker = next((e.checker for e in engines.values() if e.checker is not None), None)
+    problem = next((e.checker_problem for e in engines.values() if e.checker_problem), "")
+    for engine in engines.values():
+        if engine.settings.verify and engine.checker is None:
+            if checker is None and not problem:
+                engine.load()
+                checker, problem = engine.checker, engine.checker_problem
+            else:
+                engine.checker, engine.checker_problem = checker, problem
+    return engines
+
+
+def shared_checker(engines: dict[str, BenchEngine]):
+    return next((e.checker for e in engines.values() if e.checker is not None), None)

@@ -1,0 +1,313 @@
+"""The benchmark's parts: case pickers, the independent javac judge, the pass@1 runner, the report, a tiny run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from compilot.bench import cases as casemod
+from compilot.bench import report
+from compilot.bench.javac import JavacError, Judge, new_errors
+from compilot.bench.measure import compare, is_loop, summarize
+from compilot.bench.run import parser, run_bench
+from compilot.settings import Settings
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "humanevalx_java.jsonl"
+
+PROMPT = """import java.util.*;
+import java.lang.*;
+
+class Solution {
+    /** Sum of the list. */
+    public int sum(List<Integer> xs) {
+"""
+SOLUTION = """        int total = 0;
+        for (int x : xs) {
+            total += x;
+        }
+        return total;
+    }
+}"""
+TEST = """public class Main {
+    public static void main(String[] args) {
+        Solution s = new Solution();
+        if (s.sum(Arrays.asList(1, 2, 3)) != 6) {
+            throw new AssertionError();
+        }
+    }
+}"""
+PROBLEMS = [
+    {"task_id": f"Java/{i}", "prompt": PROMPT, "canonical_solution": SOLUTION, "test": TEST} for i in range(3)
+]
+
+JAVA_FILE = """package demo.util;
+
+import java.util.ArrayList;
+import java.util.List;
+
+public class Stack {
+    private final List<String> items = new ArrayList<>();
+
+    public void push(String item) {
+        items.add(item);
+    }
+
+    public String pop() {
+        String top = items.get(items.size() - 1);
+        items.remove(items.size() - 1);
+        return top;
+    }
+
+    public int size() {
+        int n = items.size();
+        return n;
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return Judge()
+
+
+def test_humaneval_block_cases_reinsert_to_the_canonical_file():
+    cases = casemod.humaneval_block_cases(PROBLEMS, 2)
+    assert [c.id for c in cases] == ["Java/0", "Java/1"]
+    for c in cases:
+        assert c.document == PROMPT and c.offset == len(PROMPT)
+        assert c.original + "\n}" == PROMPT + SOLUTION
+        assert c.expected.endswith("    }") and c.recheck == "strict"
+
+
+def test_line_cases_are_deterministic_and_reinsert_to_the_original():
+    a = casemod.humaneval_line_cases(PROBLEMS, 5, seed=3)
+    b = casemod.humaneval_line_cases(PROBLEMS, 5, seed=3)
+    assert [(c.id, c.offset) for c in a] == [(c.id, c.offset) for c in b]
+    assert len(a) == 5
+    for c in a:
+        assert c.original == PROMPT + SOLUTION
+        assert c.expected == c.expected.strip() and not c.expected.startswith("}")
+        assert c.document[: c.offset].endswith("\n" + " " * 8) or c.document[: c.offset].endswith(
+            "\n" + " " * 12
+        )
+
+
+@pytest.mark.skipif(not DATA.is_file(), reason="HumanEval-X data not present")
+def test_line_cases_on_the_real_data_reinsert():
+    problems = casemod.load_humaneval(DATA)
+    by_id = {p["task_id"]: p for p in problems}
+    cases = casemod.humaneval_line_cases(problems, 30, seed=0)
+    assert [c.id for c in cases] == [c.id for c in casemod.humaneval_line_cases(problems, 30, seed=0)]
+    assert [c.id for c in cases] != [c.id for c in casemod.humaneval_line_cases(problems, 30, seed=1)]
+    for c in cases:
+        p = by_id[c.id.split(":")[0]]
+        assert c.original == p["prompt"] + p["canonical_solution"]
+
+
+def test_file_cases_are_deterministic_and_reinsert():
+    kinds = ("jdk-statement", "jdk-mid", "jdk-block")
+    one = casemod.file_cases(JAVA_FILE, "Stack.java", "Stack", "jdk", random.Random(0), kinds)
+    two = casemod.file_cases(JAVA_FILE, "Stack.java", "Stack", "jdk", random.Random(0), kinds)
+    assert set(one) == set(kinds)
+    for kind, case in one.items():
+        assert case.original == JAVA_FILE
+        assert (case.id, case.offset, case.expected) == (two[kind].id, two[kind].offset, two[kind].expected)
+    assert one["jdk-block"].document[: one["jdk-block"].offset].endswith("{")
+    assert one["jdk-statement"].expected.endswith(";")
+
+
+def test_pick_file_cases_skips_files_that_do_not_compile():
+    files = [
+        ("bad", "Bad.java", JAVA_FILE.replace("items.add(item);", "items.add(item, 1, 2);")),
+        ("good", "Stack.java", JAVA_FILE),
+    ]
+    found, stats = casemod.pick_file_cases(
+        iter(files), 1, ("repo-statement",), "repo", 0, lambda text, name: name == "Stack.java"
+    )
+    assert [c.id.split(":")[0] for c in found] == ["good"]
+    assert stats["files_tried"] == 2 and stats["files_compiling"] == 1
+
+
+def test_relocated_jdk_source_keeps_line_numbers():
+    text = "/* x */\npackage java.util;\n\nclass A {}\n"
+    moved = casemod.relocate_jdk_source(text)
+    assert moved.count("\n") == text.count("\n")
+    assert "package bench.java.util; import java.util.*;" in moved
+
+
+def test_recheck_flags_a_non_compiling_item_and_accepts_a_compiling_one(judge):
+    block = casemod.humaneval_block_cases(PROBLEMS, 1)[0]
+    assert judge.recheck(block, block.expected).ok
+    bad = judge.recheck(block, '        return "six";\n    }')
+    assert not bad.ok and any("incompatible" in e or "prob.found.req" in e for e in bad.new_errors)
+    line = casemod.humaneval_line_cases(PROBLEMS, 1, seed=0)[0]
+    assert judge.recheck(line, line.expected).ok
+    assert not judge.recheck(line, "undefinedName.call();").ok
+
+
+def test_relative_recheck_ignores_the_documents_own_errors():
+    before = [JavacError(5, "compiler.err.cant.resolve.location", "x"), JavacError(9, "compiler.err.b", "y")]
+    document = "\n" * 3 + "    " + "\n" * 10  # cursor on line 4
+    after = [
+        JavacError(5 + 1, "compiler.err.cant.resolve.location", "x"),
+        JavacError(10, "compiler.err.b", "y"),
+        JavacError(4, "compiler.err.new", "z"),
+    ]
+    new = new_errors(before, after, document, 7, "a;\nb;")
+    assert [e.code for e in new] == ["compiler.err.new"]
+
+
+def test_pass_at_1_runner_passes_the_canonical_solution_and_fails_a_wrong_one(judge):
+    canonical = casemod.canonical_completion(PROBLEMS[0])
+    assert judge.run_test(PROMPT, canonical, TEST) == (True, "")
+    ok, detail = judge.run_test(PROMPT, "        return 0;\n    }", TEST)
+    assert not ok and "exit" in detail
+    ok, detail = judge.run_test(PROMPT, "        return zzz;\n    }", TEST)
+    assert not ok and "does not compile" in detail
+
+
+def test_compare_rules():
+    block = casemod.humaneval_block_cases(PROBLEMS, 1)[0]
+    reindented = "\n".join("  " + line.strip() for line in block.expected.splitlines())
+    assert compare(block, reindented)["exact"]
+    assert compare(block, None) == {
+        "exact": False,
+        "exact_whole": False,
+        "similarity": 0.0,
+        "overlong": False,
+    }
+    line = casemod.humaneval_line_cases(PROBLEMS, 1, seed=0)[0]
+    longer = compare(line, line.expected + "\n        extra();")
+    assert longer["exact"] and not longer["exact_whole"] and longer["overlong"]
+    assert 0 < compare(line, line.expected[:-2])["similarity"] < 1
+
+
+def test_loop_detection():
+    class S:
+        def __init__(self, finish, ids):
+            self.finish, self.token_ids = finish, ids
+
+    assert is_loop(S("loop", [1, 2]))
+    assert is_loop(S("length", [5, 6, 7] + [1, 2] * 6))
+    assert not is_loop(S("stop", [1, 2, 3, 4, 5]))
+
+
+def _small_run() -> dict:
+    results = []
+    for config, offered, exact in (("alone", True, False), ("defaults", True, True)):
+        results.append(
+            {
+                "case": "Java/0",
+                "kind": "block",
+                "config": config,
+                "offered": offered,
+                "items": ["x"],
+                "recheck_ok": True,
+                "recheck_clean": True,
+                "items_recheck_ok": [True],
+                "exact": exact,
+                "exact_whole": exact,
+                "similarity": 0.5,
+                "overlong": False,
+                "top_truncated": False,
+                "n_samples": 1,
+                "n_loops": 0,
+                "passed": exact,
+                "checked": config == "defaults",
+                "timings": {"context": 0.01, "generation": 1.0, "verification": 0.1, "total": 1.11},
+            }
+        )
+    summary = {
+        "block": {c: summarize([r for r in results if r["config"] == c]) for c in ("alone", "defaults")}
+    }
+    return {
+        "meta": {
+            "command": "compilot bench --test",
+            "date": "today",
+            "commit": "abc",
+            "cpu": "cpu",
+            "cores": 2,
+            "loadavg_start": (1.0, 1.0, 1.0),
+            "loadavg_end": (1.0, 1.0, 1.0),
+            "model": "m",
+            "model_name": "m",
+            "device": "cpu",
+            "java": "openjdk 17",
+            "python": "3.11",
+            "transformers": "5",
+            "model_load_s": 1.0,
+        },
+        "configs": {"alone": {"description": "alone"}, "defaults": {"description": "defaults"}},
+        "notes": {},
+        "kinds": ["block"],
+        "summary": summary,
+        "results": results,
+        "targets": [
+            {"target": "block cases: pass@1 >= 2x the model alone", "value": "100% vs 0%", "met": True}
+        ],
+        "javac_micro": {"lines": 197, "median_ms": 25.0, "checks_per_s": 40.0},
+        "memory": {"bench_peak_rss_mb": 900.0},
+        "recheck_failures": [],
+        "judge": {"javac_runs": 2, "java_runs": 2},
+    }
+
+
+def test_report_writes_a_markdown_table_and_pngs(tmp_path):
+    run = _small_run()
+    out = tmp_path / "docs" / "benchmarks.md"
+    paths = report.write(run, out, "unit")
+    text = out.read_text()
+    assert "| `defaults` | 1 | 100.0% (1.00x)" in text
+    assert "pass@1" in text and "<!-- bench:unit -->" in text
+    pngs = [p for p in paths if p.suffix == ".png"]
+    assert pngs and all(p.read_bytes()[:4] == b"\x89PNG" for p in pngs)
+    report.write(run, out, "other")
+    report.write(run, out, "unit")  # replaced in place, the other section kept
+    text = out.read_text()
+    assert text.count("<!-- bench:unit -->") == 1 and text.count("<!-- bench:other -->") == 1
+
+
+def test_a_tiny_end_to_end_run(tiny_model_dir, tmp_path):
+    data = tmp_path / "he.jsonl"
+    data.write_text("".join(json.dumps(p) + "\n" for p in PROBLEMS))
+    args = parser().parse_args(
+        [
+            "--quick",
+            "--cases",
+            "2",
+            "--configs",
+            "alone,defaults",
+            "--humaneval",
+            str(data),
+            "--out",
+            str(tmp_path / "docs" / "benchmarks.md"),
+            "--json",
+            str(tmp_path / "r.json"),
+            "--javac-micro",
+            "3",
+        ]
+    )
+    base = Settings(model=str(tiny_model_dir), samples=2, max_new_tokens=8)
+    run = run_bench(args, base)
+    assert run["kinds"] == ["block", "line"]
+    assert len(run["results"]) == 2 * 2 * 2
+    assert not run["errors"] and not run["recheck_failures"]
+    assert run["summary"]["block"]["defaults"]["cases"] == 2
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]
+    assert (tmp_path / "docs" / "img" / "bench-quick-quality.png").exists()
+
+
+def test_unknown_config_is_a_clear_error():
+    from compilot.bench.run import main
+
+    assert main(["--configs", "nope", "--no-report"]) == 2
+
+
+def test_argparse_defaults():
+    args = parser().parse_args([])
+    assert isinstance(args, argparse.Namespace) and args.seed == 0 and args.recheck == "all"
