@@ -1,7 +1,8 @@
 """Classify the cursor position: what kind of completion fits there, and how it should stop.
 
-Runs on every keystroke, so it is one linear lexing pass up to the cursor plus a scope walk, and it
-never raises: an editor buffer can hold anything.
+Runs on every keystroke, so it is one cheap structural pass up to the cursor (braces, parentheses and
+literals only), then full tokens just for the headers of the enclosing scopes and the statement at the
+cursor. It never raises: an editor buffer can hold anything.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from compilot.context.lexer import (
     TEXT_BLOCK,
     Tokens,
     block_end,
+    structure,
     tokenize,
 )
-from compilot.context.scopes import ANONYMOUS, HEADED_SCOPES, STATEMENT_SCOPES, ScopeKind, ScopeState, track
+from compilot.context.scopes import (
+    ANONYMOUS,
+    HEADED_SCOPES,
+    STATEMENT_SCOPES,
+    ScopeKind,
+    ScopeState,
+    match_parens,
+    track,
+)
 from compilot.context.types import CursorContext, Kind, StopRule
 from compilot.context.window import window_start
 
@@ -45,16 +55,17 @@ def classify(text: str, offset: int, prompt_chars: int = 3000) -> CursorContext:
 def _classify(text: str, offset: int, prompt_chars: int) -> CursorContext:
     text = text if isinstance(text, str) else str(text or "")
     offset = max(0, min(int(offset), len(text)))
-    tokens = tokenize(text, 0, offset)
-    state = track(tokens)
+    items, open_at_end = structure(text, offset)
+    state = track(text, items)
     prefix = text[window_start(text, offset, int(prompt_chars), state.stack) : offset]
-    if tokens.open_at_end is not None:
-        return _none(text, offset, prefix, _INSIDE[tokens.open_at_end[0]])
+    if open_at_end is not None:
+        return _none(text, offset, prefix, _INSIDE[open_at_end[0]])
     if not state.in_class():
         return _none(text, offset, prefix, "outside any class body")
     scope = state.innermost
+    # The current statement or member, from the `;`, `{` or `}` that ended the previous one.
+    tokens = tokenize(text, max(scope.stmt_mark, 0), offset)
     this_line = line_start(text, offset)
-    indent = leading_whitespace(text, this_line, offset)
 
     if scope.kind in HEADED_SCOPES and tokens.starts and tokens.starts[-1] == scope.brace:
         header_indent = line_indent(text, scope.header)
@@ -70,6 +81,7 @@ def _classify(text: str, offset: int, prompt_chars: int) -> CursorContext:
                 close_block=open_block,
             )
     kind = _line_kind(tokens, state, blank_line=not text[this_line:offset].strip(), offset=offset)
+    indent = leading_whitespace(text, this_line, offset)
     return CursorContext(kind, offset, prefix, text[offset:], indent, StopRule.LINE)
 
 
@@ -98,14 +110,15 @@ def _line_kind(tokens: Tokens, state: ScopeState, blank_line: bool, offset: int)
     if _after_dot(tokens, offset):
         return Kind.MEMBER_ACCESS
     scope = state.innermost
-    if scope.kind is ScopeKind.CLASS:
-        at_start, start_kind = _starts_member(tokens, state), Kind.MEMBER
-    elif scope.kind in STATEMENT_SCOPES:
-        at_start, start_kind = _starts_statement(tokens, state), Kind.STATEMENT
-    else:
+    if not blank_line or not tokens.texts:
         return Kind.MID_STATEMENT
-    if blank_line and len(state.parens) == scope.paren_base and at_start:
-        return start_kind
+    open_parens, last_close = match_parens(tokens.texts)
+    if open_parens:
+        return Kind.MID_STATEMENT
+    if scope.kind is ScopeKind.CLASS and _starts_member(tokens, state, last_close):
+        return Kind.MEMBER
+    if scope.kind in STATEMENT_SCOPES and _starts_statement(tokens, state, last_close):
+        return Kind.STATEMENT
     return Kind.MID_STATEMENT
 
 
@@ -120,34 +133,30 @@ def _after_dot(tokens: Tokens, offset: int) -> bool:
     return typing_name and len(texts) >= 2 and texts[-2] == "."
 
 
-def _starts_member(tokens: Tokens, state: ScopeState) -> bool:
+def _starts_member(tokens: Tokens, state: ScopeState, last_close: tuple[int, int]) -> bool:
     """Whether the last token ends a member (or an annotation), so a new member declaration starts."""
-    texts = tokens.texts
-    last = texts[-1]
-    scope = state.innermost
+    last = tokens.texts[-1]
     if last in (";", "{"):
         return True
     if last == "}":
         return _closed_statement(state)
-    if last == "," and scope.enum_constants:
+    if last == "," and state.innermost.enum_constants:
         return True
-    return _ends_annotation(tokens, state)
+    return _ends_annotation(tokens, last_close)
 
 
-def _starts_statement(tokens: Tokens, state: ScopeState) -> bool:
+def _starts_statement(tokens: Tokens, state: ScopeState, last_close: tuple[int, int]) -> bool:
     """Whether the last token ends a statement, a label or a control header, so a new statement starts."""
     texts = tokens.texts
     last = texts[-1]
-    if last in (";", "{", ":"):
+    if last in (";", "{", ":", "else", "do"):
         return True
     if last == "}":
         return _closed_statement(state)
-    if last in ("else", "do"):
-        return True
-    close, opened = state.last_close
+    close, opened = last_close
     if last == ")" and close == len(texts) - 1 and opened > 0 and texts[opened - 1] in _CONTROL_HEADS:
         return True
-    return _ends_annotation(tokens, state)
+    return _ends_annotation(tokens, last_close)
 
 
 def _closed_statement(state: ScopeState) -> bool:
@@ -160,15 +169,14 @@ def _closed_statement(state: ScopeState) -> bool:
     return closed.kind not in (ScopeKind.ARRAY, ScopeKind.LAMBDA, ScopeKind.OTHER)
 
 
-def _ends_annotation(tokens: Tokens, state: ScopeState) -> bool:
+def _ends_annotation(tokens: Tokens, last_close: tuple[int, int]) -> bool:
     """Whether the tokens end with an annotation: `@Name`, `@a.b.Name` or `@Name(...)`."""
     texts, kinds = tokens.texts, tokens.kinds
     j = len(texts) - 1
     if texts[j] == ")":
-        close, opened = state.last_close
-        if close != j:
+        if last_close[0] != j:
             return False
-        j = opened - 1
+        j = last_close[1] - 1
     while j >= 2 and kinds[j] == IDENT and texts[j - 1] == ".":
         j -= 2
     return j >= 1 and kinds[j] == IDENT and texts[j - 1] == "@" and texts[j] != "interface"

@@ -23,13 +23,18 @@ LINE_COMMENT = "line_comment"
 BLOCK_COMMENT = "block_comment"
 JAVADOC = "javadoc"
 
-_PATTERN = re.compile(
-    r"""
-      (?P<text_block>\"\"\"(?:\\[\s\S]|[^\\])*?(?:(?P<tb_end>\"\"\")|\Z))
-    | (?P<string>"(?:\\.|[^"\\\n])*(?P<str_end>")?)
-    | (?P<char>'(?:\\.|[^'\\\n])*(?P<chr_end>')?)
-    | (?P<block_comment>/\*[\s\S]*?(?:(?P<cm_end>\*/)|\Z))
+# Comments and literals, each written as an unrolled loop: linear, and fast on a 100k-character line.
+# An unterminated one runs to the end of the range (a string or char to the end of its line).
+_LITERALS = r"""
+      (?P<text_block>\"\"\"[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*(?P<tb_end>\"\"\")?)
+    | (?P<string>"[^"\\\n]*(?:\\.[^"\\\n]*)*(?P<str_end>")?)
+    | (?P<char>'[^'\\\n]*(?:\\.[^'\\\n]*)*(?P<chr_end>')?)
+    | (?P<block_comment>/\*[^*]*(?:\*+(?!/)[^*]*)*(?P<cm_end>\*+/)?)
     | (?P<line_comment>//[^\n]*)
+"""
+_PATTERN = re.compile(
+    _LITERALS
+    + r"""
     | (?P<ident>(?:[^\W\d]|\$)[\w$]*)
     | (?P<number>\.?\d(?:[eEpP][+-]|[\w.])*)
     | (?P<punct>->|::|\.\.\.|[^\s\w])
@@ -75,14 +80,12 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> Tokens:
 # Only braces, parentheses, brackets and `;` outside comments and literals; the rest is skipped in C.
 _STRUCTURE = re.compile(
     r"""
-    (?:[^"'/{}()\[\];]+|/(?![/*]))*
-    (?:
-      (?P<text_block>\"\"\"(?:\\[\s\S]|[^\\])*?(?:(?P<tb_end>\"\"\")|\Z))
-    | (?P<string>"(?:\\.|[^"\\\n])*(?P<str_end>")?)
-    | (?P<char>'(?:\\.|[^'\\\n])*(?P<chr_end>')?)
-    | (?P<block_comment>/\*[\s\S]*?(?:(?P<cm_end>\*/)|\Z))
-    | (?P<line_comment>//[^\n]*)
+    [^"'/{}()\[\];]*(?:/(?![/*])[^"'/{}()\[\];]*)*  # skipped code; unrolled, so it cannot backtrack
+    (?:"""
+    + _LITERALS
+    + r"""
     | (?P<punct>[{}()\[\];])
+    | \Z  # code up to the end: matched here, or every later start would rescan it
     )
     """,
     re.VERBOSE,
@@ -97,6 +100,8 @@ def structure(text: str, end: int) -> tuple[list[tuple[str, int]], tuple[str, in
     items = []
     last = None
     for m in _STRUCTURE.finditer(text, 0, end):
+        if m.lastgroup is None:
+            break  # the trailing code, matched by `\Z`
         last = m
         p = m.start("punct")
         if p >= 0:
@@ -129,11 +134,12 @@ def block_end(text: str, start: int) -> tuple[int, int]:
 def _open_token(m: re.Match) -> tuple[str, int] | None:
     """The (kind, start) of a comment or literal that `m` leaves open at its end, else None."""
     kind = m.lastgroup
+    start = m.start(kind)
     if kind == LINE_COMMENT:
-        return kind, m.start()
+        return kind, start
     group = _UNTERMINATED_GROUP.get(kind)
     if group is None or m.group(group) is not None:
         return None
-    if kind == BLOCK_COMMENT and m.group().startswith("/**"):
-        return JAVADOC, m.start()
-    return kind, m.start()
+    if kind == BLOCK_COMMENT and m.group(kind).startswith("/**"):
+        return JAVADOC, start
+    return kind, start

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from compilot.context.lexer import IDENT, Tokens
+from compilot.context.lexer import IDENT, Tokens, tokenize
 
 
 class ScopeKind(str, Enum):
@@ -40,8 +40,6 @@ STATEMENT_SCOPES = frozenset(
 )
 # Scopes whose `{` ends a header (signature, `if (...)`, `-> `...): an empty one is completed whole.
 HEADED_SCOPES = STATEMENT_SCOPES - {ScopeKind.BLOCK}
-# Scopes whose `}` ends a statement or member (an array initializer's or lambda's `}` does not).
-_TERMINATING_SCOPES = HEADED_SCOPES | {ScopeKind.BLOCK}
 
 ANONYMOUS = "anonymous"
 _CONTROL_BEFORE_PAREN = frozenset({"if", "for", "while", "catch", "synchronized", "try"})
@@ -51,28 +49,35 @@ _STATEMENT_END = frozenset({";", "{", "}", ":"})
 _LOOKBACK = 64  # tokens examined when reading a header backwards; headers are short
 
 
-@dataclass
+@dataclass(eq=False)
 class Scope:
-    """One open `{` and what it means."""
+    """One open `{`. Its kind is worked out only when needed: most braces close before the cursor."""
 
-    kind: ScopeKind
     brace: int  # offset of the `{` (-1 for the file)
-    header: int  # offset of the first token of the declaration or statement that the `{` ends
+    outer: Scope | None
+    mark: int  # offset of the `;`, `{` or `}` before this brace's header in the outer scope (-1: none)
     paren_base: int  # depth of the paren/bracket stack when the scope opened
-    stmt_start: int  # token index where the scope's current statement or member starts
+    in_enum_constants: bool = False  # the outer scope had no `;` yet (meaningful when it is an enum)
+    stmt_mark: int = -1  # offset of the `;`, `{` or `}` that ended this scope's latest statement or member
+    semicolon: bool = False  # a `;` at this scope's own level has been seen
+    bounds: list[int] = field(default_factory=list)  # offsets of this level's `{`, `;` and `}` (member ends)
+    kind: ScopeKind = ScopeKind.OTHER  # set by `resolve`
     flavor: str = ""  # CLASS: class, interface, enum, record, @interface or anonymous
-    enum_constants: bool = False  # CLASS: still in an enum's constant list (before its `;`)
-    bounds: list[int] = field(default_factory=list)  # CLASS: offsets of the `{`, `;` and `}` ending members
+    header: int = 0  # offset of the first token of the declaration or statement the `{` ends
+    resolved: bool = False
+
+    @property
+    def enum_constants(self) -> bool:
+        """Whether this is an enum body still in its constant list."""
+        return self.flavor == "enum" and not self.semicolon
 
 
 @dataclass
 class ScopeState:
-    """The scopes and open parentheses where the token stream stops (at the cursor)."""
+    """The open scopes where the text stops (at the cursor), innermost last, all resolved."""
 
     stack: list[Scope]
-    parens: list[int]  # token indices of the open `(` and `[`
-    last_close: tuple[int, int]  # (index of the latest matched `)`, index of its `(`), or (-1, -1)
-    last_closed: Scope | None  # the scope closed by the latest `}`
+    last_closed: Scope | None  # the scope closed by the latest `}`, resolved
 
     @property
     def innermost(self) -> Scope:
@@ -82,69 +87,84 @@ class ScopeState:
         return any(s.kind is ScopeKind.CLASS for s in self.stack)
 
 
-def track(tokens: Tokens) -> ScopeState:
-    """Walk the tokens once, keeping the stack of open braces and parentheses."""
-    kinds, texts, starts = tokens.kinds, tokens.texts, tokens.starts
-    stack = [Scope(ScopeKind.FILE, brace=-1, header=0, paren_base=0, stmt_start=0)]
-    parens: list[int] = []
-    last_close = (-1, -1)
+def track(text: str, items: list[tuple[str, int]]) -> ScopeState:
+    """Walk the structural characters (see `lexer.structure`) keeping the open braces and parentheses."""
+    file = Scope(brace=-1, outer=None, mark=-1, paren_base=0, kind=ScopeKind.FILE, resolved=True)
+    stack = [file]
+    depth = 0  # open `(` and `[`
     last_closed: Scope | None = None
-    for i, t in enumerate(texts):
-        if t == "{":
-            outer = stack[-1]
-            kind, flavor = _opener(kinds, texts, i, outer, last_close)
-            header = starts[min(outer.stmt_start, i)]
-            scope = Scope(kind, starts[i], header, len(parens), i + 1, flavor, flavor == "enum")
-            if kind is ScopeKind.CLASS:
-                scope.bounds.append(starts[i])
-            stack.append(scope)
-        elif t == "}":
-            if len(stack) == 1:
-                continue  # a stray `}` closes nothing
-            last_closed = stack.pop()
-            del parens[last_closed.paren_base :]
-            outer = stack[-1]
-            if len(parens) == outer.paren_base and _terminates(last_closed):
-                outer.stmt_start = i + 1
-                if outer.kind is ScopeKind.CLASS:
-                    outer.bounds.append(starts[i])
-        elif t == "(" or t == "[":
-            parens.append(i)
-        elif t == ")" or t == "]":
-            if len(parens) > stack[-1].paren_base:
-                opened = parens.pop()
-                if t == ")":
-                    last_close = (i, opened)
-        elif t == ";":
+    for ch, pos in items:
+        if ch == "(" or ch == "[":
+            depth += 1
+        elif ch == ")" or ch == "]":
+            if depth > stack[-1].paren_base:
+                depth -= 1
+        elif ch == ";":
             scope = stack[-1]
-            if len(parens) == scope.paren_base:
-                scope.stmt_start = i + 1
-                if scope.kind is ScopeKind.CLASS:
-                    scope.bounds.append(starts[i])
-                    scope.enum_constants = False
-    return ScopeState(stack, parens, last_close, last_closed)
+            if depth == scope.paren_base:
+                scope.stmt_mark = pos
+                scope.semicolon = True
+                scope.bounds.append(pos)
+        elif ch == "{":
+            outer = stack[-1]
+            stack.append(Scope(pos, outer, outer.stmt_mark, depth, not outer.semicolon, pos, bounds=[pos]))
+        elif len(stack) > 1:  # `}`; a stray one closes nothing
+            last_closed = stack.pop()
+            depth = last_closed.paren_base
+            outer = stack[-1]
+            if depth == outer.paren_base:
+                outer.stmt_mark = pos
+                outer.bounds.append(pos)
+    for scope in stack:
+        resolve(text, scope)
+    if last_closed is not None:
+        resolve(text, last_closed)
+    return ScopeState(stack, last_closed)
 
 
-def _terminates(scope: Scope) -> bool:
-    """Whether a scope's `}` ends the statement or member around it."""
-    if scope.kind is ScopeKind.CLASS:
-        return scope.flavor != ANONYMOUS
-    return scope.kind in _TERMINATING_SCOPES
+def resolve(text: str, scope: Scope) -> None:
+    """Label `scope` (outer scopes first) from the tokens of its header."""
+    if scope.resolved or scope.outer is None:
+        return
+    outer = scope.outer
+    resolve(text, outer)
+    tokens = tokenize(text, max(scope.mark, 0), scope.brace + 1)
+    starts = tokens.starts
+    first = next((k for k, s in enumerate(starts) if s > scope.mark), len(starts) - 1)
+    scope.header = starts[first]
+    scope.kind, scope.flavor = _opener(tokens, outer, scope.in_enum_constants)
+    scope.resolved = True
 
 
-def _opener(
-    kinds: list[str], texts: list[str], i: int, outer: Scope, last_close: tuple[int, int]
-) -> tuple[ScopeKind, str]:
-    """Label the `{` at token `i` from the tokens before it."""
+def match_parens(texts: list[str]) -> tuple[list[int], tuple[int, int]]:
+    """Indices of the `(`/`[` open at the end of `texts`, and (index, opener) of the last matched `)`."""
+    opened: list[int] = []
+    last_close = (-1, -1)
+    for i, t in enumerate(texts):
+        if t == "(" or t == "[":
+            opened.append(i)
+        elif (t == ")" or t == "]") and opened:
+            j = opened.pop()
+            if t == ")":
+                last_close = (i, j)
+    return opened, last_close
+
+
+def _opener(tokens: Tokens, outer: Scope, in_enum_constants: bool) -> tuple[ScopeKind, str]:
+    """Label the `{` that ends `tokens` (a statement or member header) from the tokens before it."""
+    kinds, texts = tokens.kinds, tokens.texts
+    i = len(texts) - 1
     if outer.kind is ScopeKind.ARRAY:
         return ScopeKind.ARRAY, ""
-    if i == 0:
+    if i <= 0:
         return ScopeKind.OTHER, ""
+    _, last_close = match_parens(texts)
+    enum_constants = outer.flavor == "enum" and in_enum_constants
     prev = texts[i - 1]
     if prev == "->":
         return ScopeKind.LAMBDA, ""
     if prev == ")" and last_close[0] == i - 1:
-        return _after_parens(kinds, texts, last_close[1], outer)
+        return _after_parens(kinds, texts, last_close[1], outer, enum_constants)
     if prev in _EXPRESSION_BEFORE_BRACE:
         return ScopeKind.ARRAY, ""
     if prev in _STATEMENT_END:
@@ -159,17 +179,19 @@ def _opener(
     if flavor:
         return ScopeKind.CLASS, flavor
     if outer.kind is ScopeKind.CLASS and kinds[i - 1] == IDENT:
-        if outer.enum_constants:
+        if enum_constants:
             return ScopeKind.CLASS, ANONYMOUS  # an enum constant with a body: `A {`
         if outer.flavor == "record":
             return ScopeKind.METHOD, ""  # a compact constructor: `Point {`
     before_throws = _before_throws(kinds, texts, i)
     if before_throws >= 0 and before_throws == last_close[0]:
-        return _after_parens(kinds, texts, last_close[1], outer)
+        return _after_parens(kinds, texts, last_close[1], outer, enum_constants)
     return ScopeKind.OTHER, ""
 
 
-def _after_parens(kinds: list[str], texts: list[str], open_idx: int, outer: Scope) -> tuple[ScopeKind, str]:
+def _after_parens(
+    kinds: list[str], texts: list[str], open_idx: int, outer: Scope, enum_constants: bool
+) -> tuple[ScopeKind, str]:
     """Label a `{` that follows `name(...)`, `if (...)`, `new T(...)` or `record R(...)`."""
     j = open_idx - 1
     if j < 0:
@@ -191,7 +213,7 @@ def _after_parens(kinds: list[str], texts: list[str], open_idx: int, outer: Scop
     if k >= 1 and texts[k - 1] == "new":
         return ScopeKind.CLASS, ANONYMOUS
     if outer.kind is ScopeKind.CLASS:
-        if outer.enum_constants:
+        if enum_constants:
             return ScopeKind.CLASS, ANONYMOUS  # an enum constant with arguments and a body
         return ScopeKind.METHOD, ""
     if outer.kind is ScopeKind.FILE:
