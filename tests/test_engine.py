@@ -1,0 +1,50 @@
+"""The engine with a tiny random model: contexts without completion, checking switched off or unavailable."""
+
+import threading
+
+import pytest
+
+from compilot.engine import Cancelled, Engine
+from compilot.settings import Settings
+
+DOC = "public class A {\n    int f(int x) {\n        int y = x;\n        \n    }\n}\n"
+CURSOR = DOC.index("        \n") + 8
+
+
+@pytest.fixture
+def tiny_settings(tiny_model_dir):
+    return Settings(model=str(tiny_model_dir), samples=2, max_new_tokens=6, max_block_tokens=6)
+
+
+def test_no_completion_inside_a_comment(tiny_settings):
+    doc = "public class A {\n    // a comment\n}\n"
+    result = Engine(tiny_settings).complete(doc, doc.index("comment"))
+    assert result.items == [] and result.message
+    assert "load" not in result.timings  # the model is not even loaded for it
+
+
+def test_missing_jdk_turns_checking_off_and_says_so(tiny_settings, monkeypatch, tmp_path):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    engine = Engine(tiny_settings)
+    result = engine.complete(DOC, CURSOR)
+    assert not result.checked
+    assert "javac checking is off" in result.message and "JAVA_HOME" in result.message
+    assert len(result.candidates) == 2 and all(c.verdict == "unchecked" for c in result.candidates)
+
+
+def test_every_offered_item_passed_javac(tiny_settings):
+    engine = Engine(tiny_settings)
+    result = engine.complete(DOC, CURSOR)
+    assert result.checked
+    assert all(item.verdict == "pass" for item in result.items)
+    assert {"context", "generation", "verification", "total"} <= set(result.timings)
+    engine.checker.close()
+
+
+def test_a_cancelled_request_raises(tiny_settings):
+    cancel = threading.Event()
+    cancel.set()
+    engine = Engine(tiny_settings.updated({"verify": False})[0])
+    with pytest.raises(Cancelled):
+        engine.complete(DOC, CURSOR, cancel=cancel)
