@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument("--no-guards", dest="guards", action="store_false", default=None)
     complete.add_argument("--no-verify", dest="verify", action="store_false", default=None)
     complete.add_argument("--no-truncate", dest="truncate", action="store_false", default=None)
+    complete.add_argument(
+        "--no-adaptive", dest="adaptive", action="store_false", default=None, help="draw all samples at once"
+    )
     complete.add_argument("--classpath", help="jars and folders, ':'-separated")
     complete.add_argument("--sourcepath", help="source roots, ':'-separated")
     complete.add_argument("--release", dest="java_release", type=int, help="Java release to check against")

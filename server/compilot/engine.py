@@ -6,6 +6,7 @@ Front ends (CLI, language server) hold one `Engine`, call `load()` once (slow: m
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -115,25 +116,43 @@ class Engine:
             timings["load"] = time.perf_counter() - t0 - timings["context"]
             t0 = time.perf_counter() - timings["context"]
 
-        t1 = time.perf_counter()
-        samples = self.sampler.sample(context.prefix, context.stop, self._sampling_config(context), cancel)
-        timings["generation"] = time.perf_counter() - t1
-        candidates = [self._candidate(context, sample) for sample in samples]
-
-        t2 = time.perf_counter()
         checked = s.verify and self.checker is not None
-        if checked:
-            try:
-                self._verify(text, context, candidates, filename, cancel)
-            except CheckerError as e:
-                checked, self.checker_problem = False, f"javac checking failed: {e}"
-        timings["verification"] = time.perf_counter() - t2
+        timings["generation"] = timings["verification"] = 0.0
+        candidates: list[Candidate] = []
+        for config in self._rounds(context, checked):
+            t1 = time.perf_counter()
+            samples = self.sampler.sample(context.prefix, context.stop, config, cancel)
+            fresh = [self._candidate(context, sample) for sample in samples]
+            candidates += fresh
+            t2 = time.perf_counter()
+            timings["generation"] += t2 - t1
+            if checked:
+                try:
+                    self._verify(text, context, fresh, filename, cancel)
+                except CheckerError as e:
+                    checked, self.checker_problem = False, f"javac checking failed: {e}"
+            timings["verification"] += time.perf_counter() - t2
+            if checked and any(c.verdict == "pass" and c.text.strip() for c in fresh):
+                break
         items = rank(candidates, checked, s.max_results)
         timings["total"] = time.perf_counter() - t0
         message = "" if checked or not s.verify else self.checker_problem
         if not items and not message:
             message = "no candidate compiled" if checked else "the model produced no completion here"
         return CompletionResult(context, items, candidates, checked, message, timings)
+
+    def _rounds(self, context: CursorContext, checked: bool) -> list[SamplingConfig]:
+        """Adaptive sampling: the greedy candidate alone first; the other samples only if it did not compile.
+
+        A batch of one decodes ~2.5x faster per token than a batch of four on CPU, and the greedy line
+        compiles more often than not, so most requests end after the first, cheap round.
+        """
+        full = self._sampling_config(context)
+        if not (self.settings.adaptive and checked and full.samples > 1):
+            return [full]
+        greedy = dataclasses.replace(full, samples=1, greedy_first=True)
+        rest = dataclasses.replace(full, samples=full.samples - 1, greedy_first=False)
+        return [greedy, rest]
 
     def _sampling_config(self, context: CursorContext) -> SamplingConfig:
         s = self.settings
