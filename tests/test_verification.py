@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import zipfile
@@ -16,9 +15,6 @@ from compilot.verification.checker import CheckerError, JavaChecker, JdkNotFound
 from compilot.verification.jdk import find_jdk
 from compilot.verification.verifier import Baseline, verify, verify_many, verify_with_truncation
 from compilot.verification.workspace import find_source_roots
-
-HAVE_JDK = bool(os.environ.get("JAVA_HOME") or shutil.which("javac"))
-pytestmark = pytest.mark.skipif(not HAVE_JDK, reason="needs a JDK")
 
 CURSOR = "|"
 
