@@ -19,7 +19,8 @@ class Config:
     seed_recipe: bool = False  # transformers' RepetitionPenalty(1.3) + NoRepeatNGram(3) over the whole input
 
     def settings(self, base: Settings) -> Settings:
-        return dataclasses.replace(base, **self.changes)
+        known = {f.name for f in dataclasses.fields(base)}
+        return dataclasses.replace(base, **{k: v for k, v in self.changes.items() if k in known})
 
 
 CONFIGS: dict[str, Config] = {
@@ -41,6 +42,7 @@ CONFIGS: dict[str, Config] = {
                 "guards": False,
                 "verify": True,
                 "truncate": False,
+                "adaptive": False,
             },
             seed_recipe=True,
         ),
@@ -49,6 +51,11 @@ CONFIGS: dict[str, Config] = {
         Config("no-best-of-n", "defaults with one (greedy) sample", {"samples": 1}),
         Config("no-verify", "defaults without javac checking", {"verify": False}),
         Config(
+            "no-adaptive",
+            "defaults drawing all samples at once (not the greedy one first, the rest only when it fails)",
+            {"adaptive": False},
+        ),
+        Config(
             "no-truncate",
             "defaults without cutting failing candidates to a compiling prefix",
             {"truncate": False},
@@ -56,6 +63,16 @@ CONFIGS: dict[str, Config] = {
     )
 }
 QUICK_CONFIGS = ("alone", "defaults")
+# What a run without --configs compares (no-adaptive only on request).
+DEFAULT_CONFIGS = (
+    "alone",
+    "seed-recipe",
+    "defaults",
+    "no-guards",
+    "no-best-of-n",
+    "no-verify",
+    "no-truncate",
+)
 
 
 def seed_recipe_processors() -> tuple:
@@ -69,20 +86,24 @@ def _has_field(cls, name: str) -> bool:
 
 
 class RecordingSampler:
-    """Wraps the shared sampler: clears its prompt cache before each request (every configuration pays its own
-    prefill, so latencies compare) and keeps the last request's raw samples (token ids, finish reasons)."""
+    """Wraps the shared sampler. `begin()` starts a request: it clears the sampler's prompt cache (every
+    configuration pays its own prefill, so latencies compare; later rounds of the same request may reuse it) and
+    the record of raw samples, which collects every sample the request draws (token ids, finish reasons)."""
 
     def __init__(self, sampler):
         self._sampler = sampler
         self.last: list = []
 
-    def sample(self, *args, **kwargs):
+    def begin(self) -> None:
         s = self._sampler
         if hasattr(s, "_cache"):
             s._cached_ids, s._cache, s._cached_logits = [], None, None
         self.last = []
-        self.last = s.sample(*args, **kwargs)
-        return self.last
+
+    def sample(self, *args, **kwargs):
+        samples = self._sampler.sample(*args, **kwargs)
+        self.last = self.last + list(samples)
+        return samples
 
     def __getattr__(self, name):
         return getattr(self._sampler, name)
@@ -107,6 +128,8 @@ class BenchEngine(Engine):
         return dataclasses.replace(cfg, **changes)
 
     def complete(self, *args, **kwargs):
+        if isinstance(self.sampler, RecordingSampler):
+            self.sampler.begin()
         if self.extra and not _has_field(sampler_module.SamplingConfig, "extra_processors"):
             with _prepended_processors(self.extra):
                 return super().complete(*args, **kwargs)

@@ -33,7 +33,7 @@ JAVAC_FLAGS = (
     "-nowarn",
 )
 _DIAG = re.compile(
-    r"^(?P<file>[^:\n]+\.java):(?P<line>\d+):(?P<col>\d+): (?P<code>compiler\.err\.[\w.]+): ?(?P<args>.*)$"
+    r"^(?P<file>[^:\n]+\.java):(?P<line>\d+):(?P<col>\d+): (?P<code>compiler\.err\.[\w.]+)(?::\s?(?P<args>.*))?$"
 )
 
 
@@ -120,7 +120,9 @@ class Judge:
             for line in (r.stdout + r.stderr).splitlines():
                 m = _DIAG.match(line)
                 if m and Path(m.group("file")).name == filename:
-                    errors.append(JavacError(int(m.group("line")), m.group("code"), m.group("args").strip()))
+                    errors.append(
+                        JavacError(int(m.group("line")), m.group("code"), (m.group("args") or "").strip())
+                    )
             if r.returncode != 0 and not errors:
                 return f"javac exit {r.returncode}: {(r.stdout + r.stderr).strip()[-500:]}"
             return errors

@@ -200,6 +200,24 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
             "",
             latency_table(run, kind),
         ]
+    block = run["summary"].get("block", {})
+    if "defaults" in block and "alone" in block:
+        d, a = block["defaults"], block["alone"]
+        bad = sum(1 for f in run["recheck_failures"] if f["kind"] == "block" and f["config"] == "defaults")
+        lines += [
+            "",
+            f"Engine check on the first {d['cases']} HumanEval-X prompts (completion right after the "
+            f"prompt): with the defaults {_pct(d['offer_rate'])} of prompts get an offered completion, and "
+            + (
+                "every offered completion compiles under an independent javac"
+                if not bad
+                else f"**{bad} offered completion(s) do not compile under an independent javac**"
+            )
+            + f" ({d['items_offered']} items re-checked); the model alone (one greedy sample, no guards, "
+            f"no javac) gives a completion that compiles for {_pct(a['compiled_offer_rate'])} of prompts "
+            f"(it offers text for {_pct(a['offer_rate'])}); with the defaults "
+            f"{_pct(d['compiled_offer_rate'])} get one that compiles.",
+        ]
     lines += ["", "### Targets", "", "| target | value | met |", "|---|---|---|"]
     for t in run["targets"]:
         lines.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from compilot.bench import cases as casemod
 from compilot.bench.cases import Case
-from compilot.bench.configs import CONFIGS, QUICK_CONFIGS, build_engines, shared_checker
+from compilot.bench.configs import CONFIGS, DEFAULT_CONFIGS, QUICK_CONFIGS, build_engines, shared_checker
 from compilot.bench.measure import compare, is_loop, summarize
 from compilot.settings import Settings
 
@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
         help=f"{QUICK_BLOCK} block + {QUICK_LINE} line HumanEval cases, configs {','.join(QUICK_CONFIGS)}",
     )
     p.add_argument("--cases", type=int, help="cases per kind (default 40; --quick: 6 block, 10 line)")
-    p.add_argument("--configs", help=f"comma-separated, from: {','.join(CONFIGS)} (default: all)")
+    p.add_argument("--configs", help=f"comma-separated, from: {','.join(CONFIGS)} (default: all but no-adaptive)")
     p.add_argument(
         "--corpus", help=f"comma-separated, from: {','.join(CORPORA)} (default: {','.join(DEFAULT_CORPORA)})"
     )
@@ -181,7 +181,7 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
 
     names = [
         c.strip()
-        for c in (args.configs or ",".join(QUICK_CONFIGS if args.quick else CONFIGS)).split(",")
+        for c in (args.configs or ",".join(QUICK_CONFIGS if args.quick else DEFAULT_CONFIGS)).split(",")
         if c.strip()
     ]
     for name in names:
