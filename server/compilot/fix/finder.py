@@ -1,0 +1,127 @@
+"""Fix to compile: candidate edits for one javac error, kept only when javac confirms them.
+
+Cheap rule-based repairs and imports go first (one javac round trip for all of them); the model regenerates
+the line only when those leave room under `limit`. Everything respects `deadline` and `cancel`, because the
+language server calls this while the user waits for a light bulb.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from compilot.fix import imports, regenerate, repairs, verify
+from compilot.fix.edits import Fix, minimal, ranked
+from compilot.generation.sampler import Cancelled
+from compilot.verification.checker import CheckerError, JavaChecker
+from compilot.verification.diagnostics import Diagnostic
+from compilot.verification.verifier import Baseline
+
+
+class _Stop:
+    """An `is_set()` that turns true at the deadline or on the caller's cancel: the sampler polls it per token."""
+
+    def __init__(self, deadline: float | None, cancel: threading.Event | None):
+        self.deadline, self.cancel = deadline, cancel
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def is_set(self) -> bool:
+        return self.cancelled() or (self.deadline is not None and time.monotonic() >= self.deadline)
+
+
+def find_fixes(
+    engine,
+    text: str,
+    diagnostic: Diagnostic,
+    filename: str,
+    limit: int = 3,
+    deadline: float | None = None,
+    cancel: threading.Event | None = None,
+) -> list[Fix]:
+    """Up to `limit` verified fixes for `diagnostic` (an error of `text`), smallest edit first.
+
+    `deadline` is a `time.monotonic()` value: work stops there and what is verified so far is returned. The model
+    is used when the engine has it loaded, or is loaded here when there is no deadline. Raises `Cancelled` when
+    `cancel` is set, and `CheckerError` when javac cannot run (nothing could be verified).
+    """
+    stop = _Stop(deadline, cancel)
+    checker = _checker(engine)
+    errors = Baseline.of(checker, text, filename).errors
+    found: list[tuple[Fix, int, int]] = []  # (fix, errors left, tier: 0 rules, 1 model)
+    tried: set[str] = set()
+
+    def attempt(candidates: list[Fix], tier: int) -> None:
+        fresh = []
+        for fix in candidates:
+            fixed = fix.apply(text)
+            if fixed != text and fixed not in tried:
+                tried.add(fixed)
+                fresh.append(minimal(fix, text))
+        passed = verify.verified(checker, text, filename, errors, diagnostic, fresh, stop.is_set)
+        found.extend((fix, left, tier) for fix, left in passed)
+        if stop.cancelled():
+            raise Cancelled()
+
+    sourcepath = tuple(engine.settings.sourcepath) + tuple(engine.workspace_sourcepath)
+    attempt(
+        repairs.repairs(text, diagnostic, java_lang_names())
+        + imports.import_fixes(text, diagnostic, errors, sourcepath)
+    )
+    if len(found) < limit and not stop.is_set() and _model_ready(engine, deadline):
+        for cursor, end in regenerate.cut_points(text, diagnostic):
+            if len(found) >= limit or stop.is_set():
+                break
+            try:
+                attempt(
+                    regenerate.line_fixes(
+                        engine.sampler, engine.settings, text, diagnostic, cursor, end, stop
+                    )
+                )
+            except Cancelled:
+                if stop.cancelled():
+                    raise
+    return ranked(found)[:limit]
+
+
+def fixes_for_file(
+    engine,
+    text: str,
+    filename: str,
+    line: int | None = None,
+    limit: int = 3,
+    deadline: float | None = None,
+    cancel: threading.Event | None = None,
+) -> list[tuple[Diagnostic, list[Fix]]]:
+    """Every error of `text` (only those on 1-based `line` when given) with its verified fixes."""
+    errors = Baseline.of(_checker(engine), text, filename).errors
+    return [
+        (d, find_fixes(engine, text, d, filename, limit, deadline, cancel))
+        for d in errors
+        if line is None or d.line == line
+    ]
+
+
+def java_lang_names() -> tuple[str, ...]:
+    """Class names usable without an import: a misspelt `Strng` may mean `String`."""
+    return tuple(n for n, packages in imports.jdk_index().items() if "java.lang" in packages)
+
+
+def _checker(engine) -> JavaChecker:
+    """The engine's warm javac, started if it is not yet; fixes cannot be offered unverified."""
+    if engine.checker is None:
+        engine.check("class Main {}\n")  # starts it, or raises CheckerError with the reason
+    if engine.checker is None:
+        raise CheckerError(engine.checker_problem or "javac checking is off")
+    return engine.checker
+
+
+def _model_ready(engine, deadline: float | None) -> bool:
+    """Loading the model takes seconds: only without a deadline (the CLI); a server loads it at start."""
+    if engine.loaded:
+        return True
+    if deadline is not None:
+        return False
+    engine.load()
+    return engine.loaded
