@@ -13,6 +13,7 @@ import {
 } from "vscode-languageclient/node";
 import { choosePython, probePython, PythonChoice } from "./python";
 import { serverSettings, withoutClientKeys } from "./settings";
+import { SharedRequests } from "./share";
 import { ClientState, formatLatency, StatusBar, StatusParams } from "./status";
 
 const STATUS_NOTIFICATION = "compilot/status";
@@ -130,6 +131,7 @@ class Controller implements vscode.Disposable {
       initializationOptions: serverSettings(folder),
       synchronize: { configurationSection: "compilot" },
       middleware: {
+        ...new SharedRequests().middleware,
         workspace: {
           // workspace/configuration: the server gets its own settings, without enable/pythonPath.
           configuration: async (params, token, next) => {

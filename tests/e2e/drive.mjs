@@ -132,10 +132,10 @@ try {
   }
 
   // 1. Ghost text inside a method, accepted with Tab.
-  const methodLine = lineOf("public int multiply(");
+  const methodLine = lineOf("public String describe(");
   await gotoLineEnd(methodLine);
   await page.keyboard.press("Enter");
-  const typed = "int product = ";
+  const typed = "if (name == null) ";
   await page.keyboard.type(typed, { delay: 60 });
   const tGhost = Date.now();
   await waitFor("ghost text (.ghost-text-decoration)", async () => {
@@ -151,11 +151,17 @@ try {
   });
   await sleep(500); // let a multi-line suggestion render fully
   const ghost = await page.evaluate(() => {
+    // The cursor line's part is inline (.ghost-text-decoration); each further line of a multi-line suggestion is
+    // an element of .ghost-text spans in a view zone below it.
     const first = [...document.querySelectorAll(".monaco-editor .view-line .ghost-text-decoration, " +
       ".monaco-editor .view-line .ghost-text-decoration-preview")].map((e) => e.textContent).join("");
-    const more = [...document.querySelectorAll(".monaco-editor .ghost-text .view-line")].map((e) => e.textContent);
-    const html = [...document.querySelectorAll(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text")]
-      .map((e) => e.parentElement.outerHTML).join("\n");
+    const parents = [];
+    for (const span of document.querySelectorAll(".monaco-editor span.ghost-text")) {
+      if (!parents.includes(span.parentElement)) parents.push(span.parentElement);
+    }
+    const more = parents.map((p) => p.textContent);
+    const html = [...document.querySelectorAll(".monaco-editor .ghost-text-decoration")]
+      .map((e) => e.closest(".view-line")?.outerHTML ?? "").concat(parents.map((p) => p.outerHTML)).join("\n");
     return { first, more, html };
   });
   ghost.first = normalize(ghost.first);
@@ -188,25 +194,28 @@ try {
   const describeLine = lineOf("public String describe(");
   await gotoLineEnd(describeLine);
   await page.keyboard.press("Enter");
-  await page.keyboard.type("name", { delay: 60 });
+  await page.keyboard.type("System.out", { delay: 60 });
   await page.keyboard.press("Escape"); // no ghost text in the way
   await page.keyboard.type(".", { delay: 60 });
   const rows = await waitFor("the completion list (.suggest-widget)", async () => {
     const widget = page.locator(".monaco-editor .suggest-widget.visible");
     if ((await widget.count()) === 0) return null;
-    const labels = await widget.locator(".monaco-list-row .label-name").allTextContents();
-    return labels.length > 0 ? labels : null;
+    const found = await widget.locator(".monaco-list-row").evaluateAll((els) => els.map((e) => ({
+      label: e.querySelector(".label-name")?.textContent ?? "",
+      detail: e.querySelector(".details-label")?.textContent ?? "",
+    })));
+    return found.length > 0 ? found : null;
   }, {
     timeoutMs: 60000,
     intervalMs: 250,
     onTick: async (n) => { if (n % 40 === 0) await page.keyboard.press("Control+Space"); },
   });
   await page.screenshot({ path: path.join(cfg.artifacts, "completion-list.png") });
-  step("completionList", { labels: rows });
-  result.completionLabels = rows;
+  step("completionList", { rows });
+  result.completionRows = rows;
   await page.keyboard.press("Escape");
   await page.keyboard.press("Escape");
-  await page.keyboard.press("Control+Shift+K"); // delete the line with "name."
+  await page.keyboard.press("Control+Shift+K"); // delete the line with "System.out."
 
   // 3. A line javac rejects: a squiggle and an entry in Problems.
   await gotoLineEnd(lineOf("public String describe("));
