@@ -65,20 +65,17 @@ def find_fixes(
             raise Cancelled()
 
     sourcepath = tuple(engine.settings.sourcepath) + tuple(engine.workspace_sourcepath)
-    attempt(
-        repairs.repairs(text, diagnostic, java_lang_names())
-        + imports.import_fixes(text, diagnostic, errors, sourcepath)
-    )
+    rules = repairs.repairs(text, diagnostic, java_lang_names())
+    attempt(rules + imports.import_fixes(text, diagnostic, errors, sourcepath), tier=0)
     if len(found) < limit and not stop.is_set() and _model_ready(engine, deadline):
         for cursor, end in regenerate.cut_points(text, diagnostic):
             if len(found) >= limit or stop.is_set():
                 break
             try:
-                attempt(
-                    regenerate.line_fixes(
-                        engine.sampler, engine.settings, text, diagnostic, cursor, end, stop
-                    )
+                model = regenerate.line_fixes(
+                    engine.sampler, engine.settings, text, diagnostic, cursor, end, stop
                 )
+                attempt(model, tier=1)
             except Cancelled:
                 if stop.cancelled():
                     raise
