@@ -1,0 +1,167 @@
+"""Conversions between LSP positions and the engine's character offsets, and engine results to LSP types.
+
+The engine indexes documents by Python string index (code points); LSP positions count UTF-16 code units
+unless the client negotiated another encoding. pygls' own helpers split lines with `str.splitlines`, which
+also breaks at U+2028, form feeds and other characters that LSP does not treat as line ends, so positions
+are converted here with the protocol's own rule: lines end at `\\n`, `\\r\\n` or `\\r`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+
+from compilot.verification.diagnostics import Diagnostic
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+UTF8 = types.PositionEncodingKind.Utf8
+UTF16 = types.PositionEncodingKind.Utf16
+UTF32 = types.PositionEncodingKind.Utf32
+
+
+def _units(char: str, encoding: str) -> int:
+    """Code units one code point takes in the client's encoding (a lone surrogate counts as one)."""
+    code = ord(char)
+    if encoding == UTF32:
+        return 1
+    if encoding == UTF8:
+        if code < 0x80:
+            return 1
+        if code < 0x800:
+            return 2
+        return 3 if code < 0x10000 else 4
+    return 2 if code > 0xFFFF else 1
+
+
+def units_in(text: str, encoding: str = UTF16) -> int:
+    """Length of `text` in the client's code units."""
+    if encoding == UTF32 or text.isascii():
+        return len(text)
+    return sum(_units(c, encoding) for c in text)
+
+
+class LineIndex:
+    """Line starts of one document version, for position <-> offset conversion in O(log n) per lookup."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0] + [m.end() for m in _LINE_END.finditer(text)]
+
+    def line_count(self) -> int:
+        return len(self.starts)
+
+    def line_text(self, line: int) -> str:
+        """The line's content without its line ending."""
+        start = self.starts[line]
+        end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def offset(self, position: types.Position, encoding: str = UTF16) -> int | None:
+        """Character offset of an LSP position; None when its line is outside the document.
+
+        A character past the end of its line means the line's end, as the specification says. A position
+        inside a surrogate pair (UTF-16) or a multi-byte character (UTF-8) rounds down to that character.
+        """
+        if position.line < 0 or position.character < 0 or position.line >= len(self.starts):
+            return None
+        start = self.starts[position.line]
+        line = self.line_text(position.line)
+        if encoding == UTF32 or line.isascii():
+            return start + min(position.character, len(line))
+        units = 0
+        for i, char in enumerate(line):
+            units += _units(char, encoding)
+            if units > position.character:
+                return start + i
+        return start + len(line)
+
+    def position(self, offset: int, encoding: str = UTF16) -> types.Position:
+        """LSP position of a character offset (clamped to the document)."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.starts, offset) - 1
+        start = self.starts[line]
+        return types.Position(line=line, character=units_in(self.text[start:offset], encoding))
+
+
+def apply_change(text: str, change: types.TextDocumentContentChangeEvent, encoding: str = UTF16) -> str:
+    """The document after one didChange content change (incremental or whole-document)."""
+    if not isinstance(change, types.TextDocumentContentChangePartial):
+        return change.text
+    index = LineIndex(text)
+    start = _clamped_offset(index, change.range.start, encoding)
+    end = _clamped_offset(index, change.range.end, encoding)
+    if end < start:
+        start, end = end, start
+    return text[:start] + change.text + text[end:]
+
+
+def _clamped_offset(index: LineIndex, position: types.Position, encoding: str) -> int:
+    offset = index.offset(position, encoding)
+    if offset is None:  # a line past the end: the end of the document
+        return len(index.text) if position.line >= 0 else 0
+    return offset
+
+
+def clean_text(text: str) -> str:
+    """Lone surrogates (a client can send them as JSON escapes) become U+FFFD: encodable as UTF-8 for the
+    model and javac, and still one code point (and one UTF-16 unit) each, so offsets do not move."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def uri_filename(uri: str, default: str = "Main.java") -> str:
+    """The file name javac should see for a document: a public class must match its file's name."""
+    path = unquote(urlparse(uri).path or "")
+    name = path.rsplit("/", 1)[-1]
+    return name if name.endswith(".java") and len(name) > 5 else default
+
+
+def uri_path(uri: str) -> str | None:
+    """The local file system path of a file:// URI, else None."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path) or None
+
+
+_SEVERITY = {
+    "ERROR": types.DiagnosticSeverity.Error,
+    "WARNING": types.DiagnosticSeverity.Warning,
+    "MANDATORY_WARNING": types.DiagnosticSeverity.Warning,
+    "NOTE": types.DiagnosticSeverity.Information,
+}
+
+
+def to_lsp_diagnostic(diag: Diagnostic, index: LineIndex, encoding: str = UTF16) -> types.Diagnostic:
+    """One javac diagnostic as an LSP diagnostic; positions come from javac's code point offsets."""
+    if diag.start >= 0:
+        start = index.position(diag.start, encoding)
+        end = index.position(diag.end if diag.end > diag.start else diag.start + 1, encoding)
+        if end.line != start.line and diag.end <= diag.start:
+            end = start
+    elif diag.line > 0:
+        line = min(diag.line - 1, index.line_count() - 1)
+        start = types.Position(line=line, character=0)
+        end = types.Position(line=line, character=units_in(index.line_text(line), encoding))
+    else:
+        start = end = types.Position(line=0, character=0)
+    return types.Diagnostic(
+        range=types.Range(start=start, end=end),
+        message=diag.message,
+        severity=_SEVERITY.get(diag.kind, types.DiagnosticSeverity.Information),
+        code=diag.code or None,
+        source="javac",
+    )
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """The first non-blank line of a completion, trimmed for a completion list label."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0] if lines else text.strip()
+    if len(lines) > 1:
+        first += " …"
+    return first if len(first) <= limit else first[: limit - 1] + "…"

@@ -1,0 +1,153 @@
+"""The Compilot language server: LSP feature registration over pygls. The behaviour lives in service.py.
+
+Run it with `compilot serve` or `python -m compilot.lsp` (stdio), or `--tcp HOST:PORT`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from compilot import __version__ as VERSION
+from compilot.lsp import logs
+from compilot.lsp.service import Compilot
+
+log = logging.getLogger("compilot.lsp")
+
+
+class _Unreadable:
+    """A request whose params did not fit the LSP types (e.g. a negative line): answered with an error."""
+
+    jsonrpc = "2.0"
+
+    def __init__(self, msg_id: Any, method: str) -> None:
+        self.id, self.method = msg_id, method
+
+
+class CompilotProtocol(LanguageServerProtocol):
+    """pygls drops a request whose params fail validation without answering it, and the client waits
+    forever; this answers it with InvalidParams instead."""
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            if data.get("jsonrpc") == "2.0" and "id" in data and isinstance(data.get("method"), str):
+                return _Unreadable(data["id"], data["method"])
+            raise
+
+    def handle_message(self, message) -> None:
+        if isinstance(message, _Unreadable):
+            log.warning("invalid params for %s (request %s)", message.method, message.id)
+            error = JsonRpcInvalidParams(f"invalid params for {message.method}")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+
+class CompilotServer(LanguageServer):
+    def __init__(self, log_level_fixed: bool = False) -> None:
+        super().__init__("compilot", VERSION, protocol_cls=CompilotProtocol)
+        self.compilot = Compilot(self, log_level_fixed)
+
+
+def create_server(log_level_fixed: bool = False) -> CompilotServer:
+    """A server with every feature registered (one per connection)."""
+    server = CompilotServer(log_level_fixed)
+    app = server.compilot
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: CompilotServer, params: types.InitializeParams) -> None:
+        app.initialize(params)
+        logs.attach_client(ls, app.loop)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: CompilotServer, params: types.InitializedParams) -> None:
+        await app.initialized()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: CompilotServer, params: None) -> None:
+        app.shutdown()
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: CompilotServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList:
+        return await app.inline_completion(params)
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
+    async def completion(ls: CompilotServer, params: types.CompletionParams) -> types.CompletionList:
+        return await app.completion(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: CompilotServer, params: types.DidOpenTextDocumentParams) -> None:
+        app.did_open(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: CompilotServer, params: types.DidChangeTextDocumentParams) -> None:
+        app.did_change(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: CompilotServer, params: types.DidSaveTextDocumentParams) -> None:
+        app.did_save(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: CompilotServer, params: types.DidCloseTextDocumentParams) -> None:
+        app.did_close(params)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: CompilotServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        settings = params.settings
+        section = settings.get("compilot") if isinstance(settings, dict) else None
+        await app.refresh_settings(section)  # None: pull it with workspace/configuration
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(ls: CompilotServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        await app.refresh_sourcepath()
+
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `compilot serve` and `python -m compilot.lsp`."""
+    parser = argparse.ArgumentParser(prog="compilot serve", description="Run the Compilot language server.")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead of stdio")
+    parser.add_argument("--log-file", metavar="PATH", help="also write the log to this file")
+    parser.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default: the logLevel setting, else info)",
+    )
+    args = parser.parse_args(argv)
+
+    host = port = None
+    if args.tcp:
+        host, _, port_text = args.tcp.rpartition(":")
+        if not port_text.isdigit():
+            parser.error(f"--tcp expects HOST:PORT, got {args.tcp!r}")
+        host, port = host or "127.0.0.1", int(port_text)
+
+    logs.setup(args.log_level or "info", args.log_file)
+    server = create_server(log_level_fixed=args.log_level is not None)
+    log.info("compilot %s language server (pid %d)", VERSION, os.getpid())
+    if port is not None:
+        server.start_tcp(host, port)
+        return 0
+    # The protocol gets its own copy of stdout; file descriptor 1 then points at stderr, so a stray print
+    # (from a library, say) cannot corrupt the message stream.
+    protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    server.start_io(sys.stdin.buffer, protocol_out)
+    return 0

@@ -1,0 +1,431 @@
+"""What the language server does, apart from the protocol plumbing in server.py.
+
+`Compilot` owns the engine, the open documents and the worker thread. Its coroutines run on the event loop
+and only ever *await* engine calls on the worker, so the loop keeps reading `$/cancelRequest` and
+`didChange` while the model generates. Every handler answers bad input with an empty result and a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from compilot.lsp.convert import UTF16, shorten, to_lsp_diagnostic, uri_path
+from compilot.lsp.documents import Document, Documents
+from compilot.lsp.worker import Worker
+from compilot.settings import Settings
+
+if TYPE_CHECKING:
+    from pygls.lsp.server import LanguageServer
+
+    from compilot.candidate import Candidate
+    from compilot.engine import CompletionResult, Engine
+
+log = logging.getLogger("compilot.lsp")
+
+STATUS = "compilot/status"
+DEBOUNCE_S = 0.5
+_IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+class Compilot:
+    """The server's state and behaviour; one instance per connection."""
+
+    def __init__(self, server: LanguageServer, log_level_fixed: bool = False) -> None:
+        self.server = server
+        self.docs = Documents()
+        self.worker = Worker()
+        self.engine: Engine | None = None
+        self.settings = Settings()
+        self.init_options: dict = {}
+        self.sourcepath: tuple[str, ...] = ()
+        self.state = "off"
+        self.log_level_fixed = log_level_fixed  # --log-level given: the setting does not override it
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._debounce: dict[str, asyncio.TimerHandle] = {}
+        self._load_id = 0
+        self._checker_warned = ""
+
+    # ----- lifecycle -----
+
+    def initialize(self, params: types.InitializeParams) -> None:
+        self.loop = asyncio.get_event_loop()
+        options = params.initialization_options
+        if isinstance(options, dict) and isinstance(options.get("compilot"), dict):
+            options = options["compilot"]
+        if options is not None and not isinstance(options, dict):
+            self.show(f"Compilot: initializationOptions must be an object, got {options!r}", warning=True)
+            options = {}
+        self.init_options = options or {}
+        self.settings = self._settings_from({}, report=True)
+        try:
+            self.docs.encoding = self.server.workspace.position_encoding or UTF16
+        except RuntimeError:
+            self.docs.encoding = UTF16
+
+    async def initialized(self) -> None:
+        """Pull the client's configuration and workspace folders, then load the model in the background."""
+        if self._supports("workspace", "configuration"):
+            await self.refresh_settings(reload=False)
+        await self.refresh_sourcepath(apply=False)
+        self.start_loading()
+
+    def shutdown(self) -> None:
+        for handle in self._debounce.values():
+            handle.cancel()
+        self.worker.cancel_generation()
+        engine = self.engine
+        if engine is not None and engine.checker is not None:
+            self.worker.submit(engine.checker.close)
+
+    # ----- settings and workspace -----
+
+    def _settings_from(self, config: dict, report: bool) -> Settings:
+        settings, problems = Settings().updated(self.init_options)
+        settings, more = settings.updated(config if isinstance(config, dict) else {})
+        problems += more
+        if not isinstance(config, dict):
+            problems.append(f"the compilot settings must be an object, got {config!r}")
+        if problems and report:
+            self.show("Compilot settings ignored: " + "; ".join(problems), warning=True)
+        if not self.log_level_fixed and ("logLevel" in config or "logLevel" in self.init_options):
+            set_log_level(settings.log_level)
+        return settings
+
+    async def refresh_settings(self, config: Any = None, reload: bool = True) -> None:
+        """New settings: from didChangeConfiguration's payload, else pulled with workspace/configuration."""
+        if config is None and self._supports("workspace", "configuration"):
+            try:
+                items = [types.ConfigurationItem(section="compilot")]
+                result = await self.server.workspace_configuration_async(
+                    types.ConfigurationParams(items=items)
+                )
+                config = result[0] if result else None
+            except Exception as e:  # a client that fails the request must not stop the server
+                log.warning("workspace/configuration failed: %s", e)
+        new = self._settings_from(config or {}, report=True)
+        old, self.settings = self.settings, new
+        if new == old:
+            return
+        log.info("settings changed")
+        if self.engine is not None:
+            await self.worker.run(self.engine.update_settings, new)
+        if reload and ((new.model, new.device) != (old.model, old.device) or self.state == "error"):
+            self.start_loading()
+
+    async def refresh_sourcepath(self, apply: bool = True) -> None:
+        """Source roots of every workspace folder, so javac resolves the project's own classes."""
+        folders = [f.uri for f in self.server.workspace.folders.values()]
+        if not folders and self.server.workspace.root_uri:
+            folders = [self.server.workspace.root_uri]
+        paths = [p for p in (uri_path(u) for u in folders) if p]
+        loop = asyncio.get_running_loop()
+        roots = await loop.run_in_executor(None, _source_roots, paths)
+        if roots == self.sourcepath:
+            return
+        self.sourcepath = roots
+        log.info("source path: %s", ":".join(roots) or "(none)")
+        if apply and self.engine is not None:
+            await self.worker.run(self.engine.update_settings, self.settings, roots)
+
+    # ----- model loading -----
+
+    def start_loading(self) -> None:
+        self._load_id += 1
+        asyncio.ensure_future(self._load(self._load_id))
+
+    async def _load(self, load_id: int) -> None:
+        self.set_status("loading", f"loading {self.settings.model}")
+        token = await self._begin_progress("Compilot", f"loading {self.settings.model}")
+        t0 = time.perf_counter()
+        state, message = "ready", ""
+        try:
+            await self.worker.run(self._load_engine)
+        except Exception as e:  # ModelLoadError carries a message for the user; anything else is a bug
+            from compilot.generation.model import ModelLoadError
+
+            state = "error"
+            message = str(e) if isinstance(e, ModelLoadError) else f"{type(e).__name__}: {e}"
+            log.error("the model failed to load: %s", message, exc_info=not isinstance(e, ModelLoadError))
+        if token is not None:
+            self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=state))
+        if load_id != self._load_id:
+            return  # settings changed while loading: the newer load reports
+        if state == "error":
+            self.show(f"Compilot: the model could not be loaded: {message}", error=True)
+        else:
+            log.info("model loaded in %.1f s", time.perf_counter() - t0)
+            message = self.engine.checker_problem if self.engine else ""
+        self.set_status(state, message)
+
+    def _load_engine(self) -> None:
+        """On the worker: create the engine (importing torch here keeps `initialize` fast) and load it."""
+        self._ensure_engine()
+        self.engine.load()
+
+    def _ensure_engine(self) -> Engine:
+        if self.engine is None:
+            from compilot.engine import Engine
+
+            self.engine = Engine(self.settings, self.sourcepath)
+        elif self.engine.settings != self.settings or self.engine.workspace_sourcepath != self.sourcepath:
+            self.engine.update_settings(self.settings, self.sourcepath)
+        return self.engine
+
+    async def _begin_progress(self, title: str, message: str) -> str | None:
+        if not self._supports("window", "work_done_progress"):
+            return None
+        token = f"compilot-load-{uuid.uuid4().hex[:8]}"
+        try:
+            await asyncio.wait_for(self.server.work_done_progress.create_async(token), 5)
+            self.server.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title=title, message=message)
+            )
+            return token
+        except Exception as e:
+            log.debug("no work done progress: %s", e)
+            return None
+
+    # ----- completions -----
+
+    async def inline_completion(self, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+        found = await self._complete(params.text_document.uri, params.position)
+        if found is None:
+            return types.InlineCompletionList(items=[])
+        doc, offset, items, _ = found
+        position = doc.index.position(offset, self.docs.encoding)
+        cursor = types.Range(start=position, end=position)
+        return types.InlineCompletionList(
+            items=[types.InlineCompletionItem(insert_text=c.text, range=cursor) for c in items]
+        )
+
+    async def completion(self, params: types.CompletionParams) -> types.CompletionList:
+        found = await self._complete(params.text_document.uri, params.position)
+        if found is None:
+            return types.CompletionList(is_incomplete=True, items=[])
+        doc, offset, items, checked = found
+        # The identifier typed just before the cursor is replaced (and typed again by the edit), so a
+        # client that filters the list by that word keeps the items.
+        start = offset
+        while start > 0 and doc.text[start - 1] in _IDENT_CHARS:
+            start -= 1
+        partial = doc.text[start:offset]
+        edit_range = types.Range(
+            start=doc.index.position(start, self.docs.encoding),
+            end=doc.index.position(offset, self.docs.encoding),
+        )
+        detail = "compiles (javac)" if checked else "not compile-checked"
+        result = []
+        for rank, c in enumerate(items):
+            result.append(
+                types.CompletionItem(
+                    label=shorten(partial + c.text),
+                    kind=types.CompletionItemKind.Snippet,
+                    detail=detail,
+                    documentation=types.MarkupContent(
+                        kind=types.MarkupKind.Markdown, value=f"```java\n{partial + c.text}\n```"
+                    ),
+                    filter_text=partial + c.text.strip().splitlines()[0] if c.text.strip() else partial,
+                    sort_text=f"{rank:04d}",
+                    preselect=rank == 0,
+                    insert_text_format=types.InsertTextFormat.PlainText,
+                    text_edit=types.TextEdit(range=edit_range, new_text=partial + c.text),
+                )
+            )
+        return types.CompletionList(is_incomplete=True, items=result)
+
+    async def _complete(
+        self, uri: str, position: types.Position
+    ) -> tuple[Document, int, list[Candidate], bool] | None:
+        """(document, offset, candidates, javac-checked) for a cursor, or None (nothing to offer, bad input,
+        cancelled, not ready)."""
+        doc = self.docs.get(uri)
+        if doc is None:
+            log.info("completion for a document that is not open: %s", uri)
+            return None
+        if reason := doc.unsupported():
+            log.info("no completion for %s: %s", uri, reason)
+            return None
+        if self.state != "ready" or self.engine is None:
+            log.debug("no completion: the model is %s", self.state)
+            return None
+        offset = doc.index.offset(position, self.docs.encoding)
+        if offset is None:
+            log.info("completion position %s:%s is outside %s", position.line, position.character, uri)
+            return None
+        text, version = doc.text, doc.version
+        cancel = self.worker.new_generation()
+        t0 = time.perf_counter()
+        try:
+            result = await self.worker.run(self._generate, text, offset, doc.filename, cancel)
+        except asyncio.CancelledError:  # $/cancelRequest: stop the generation, pygls answers the request
+            cancel.set()
+            raise
+        finally:
+            self.worker.finish_generation(cancel)
+        latency_ms = round((time.perf_counter() - t0) * 1000)
+        if result is None or doc.version != version or self.docs.get(uri) is not doc:
+            log.debug("completion cancelled after %d ms", latency_ms)
+            return None
+        verify = self.settings.verify
+        items = [c for c in result.items if c.text.strip() and (c.verdict == "pass" or not verify)]
+        log.info(
+            "%d of %d candidates offered in %d ms (%s)%s",
+            len(items),
+            len(result.candidates),
+            latency_ms,
+            ", ".join(f"{k} {v * 1000:.0f}" for k, v in result.timings.items()),
+            f": {result.message}" if result.message and not items else "",
+        )
+        self.set_status(
+            "ready", result.message if verify and not result.checked else "", latency_ms, result.checked
+        )
+        return doc, offset, items, result.checked
+
+    def _generate(
+        self, text: str, offset: int, filename: str, cancel: threading.Event
+    ) -> CompletionResult | None:
+        """On the worker. None when cancelled, also while queued behind another job."""
+        from compilot.generation.sampler import Cancelled
+
+        if cancel.is_set():
+            return None
+        try:
+            return self.engine.complete(text, offset, filename, cancel)
+        except Cancelled:
+            return None
+
+    # ----- documents and diagnostics -----
+
+    def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        doc = self.docs.open(params.text_document)
+        self.schedule_diagnostics(doc, 0)
+
+    def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        self.worker.cancel_generation()  # its answer would be for the old text
+        try:
+            doc = self.docs.change(params)
+        except Exception as e:  # a malformed change: ask nothing of the engine, keep serving
+            log.warning("could not apply a change to %s: %s", params.text_document.uri, e)
+            return
+        if doc is not None:
+            self.schedule_diagnostics(doc, DEBOUNCE_S)
+
+    def did_save(self, params: types.DidSaveTextDocumentParams) -> None:
+        doc = self.docs.get(params.text_document.uri)
+        if doc is not None:
+            self.schedule_diagnostics(doc, 0)
+
+    def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if (handle := self._debounce.pop(uri, None)) is not None:
+            handle.cancel()
+        if self.docs.close(uri) is not None:
+            self.publish(uri, [], None)
+
+    def schedule_diagnostics(self, doc: Document, delay: float) -> None:
+        if (handle := self._debounce.pop(doc.uri, None)) is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._debounce[doc.uri] = loop.call_later(delay, lambda: asyncio.ensure_future(self._diagnose(doc)))
+
+    async def _diagnose(self, doc: Document) -> None:
+        from compilot.verification.checker import CheckerError
+
+        self._debounce.pop(doc.uri, None)
+        if self.docs.get(doc.uri) is not doc:
+            return
+        if reason := doc.unsupported():
+            if doc.is_java:
+                log.info("no javac diagnostics for %s: %s", doc.uri, reason)
+                self.publish(doc.uri, [], doc.version)
+            return
+        text, version = doc.text, doc.version
+        try:
+            found = await self.worker.run(self._check, text, doc.filename)
+        except CheckerError as e:
+            if str(e) != self._checker_warned:
+                self._checker_warned = str(e)
+                log.warning("javac diagnostics unavailable: %s", e)
+            return
+        except Exception:
+            log.exception("javac diagnostics failed for %s", doc.uri)
+            return
+        if self.docs.get(doc.uri) is not doc or doc.version != version:
+            return  # the document changed meanwhile: a newer check is scheduled
+        index = doc.index
+        diagnostics = [
+            to_lsp_diagnostic(d, index, self.docs.encoding)
+            for d in found
+            if d.is_error or d.kind in ("WARNING", "MANDATORY_WARNING") or d.start >= 0
+        ]
+        self.publish(doc.uri, diagnostics, version)
+
+    def _check(self, text: str, filename: str):
+        return self._ensure_engine().check(text, filename)
+
+    def publish(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None) -> None:
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+        )
+
+    # ----- messages to the client -----
+
+    def set_status(
+        self, state: str, message: str = "", latency_ms: int | None = None, checked: bool | None = None
+    ) -> None:
+        """`compilot/status`: the VS Code extension shows it in the status bar."""
+        self.state = state
+        params: dict[str, Any] = {"state": state}
+        if message:
+            params["message"] = message
+        if latency_ms is not None:
+            params["latencyMs"] = latency_ms
+        if checked is not None:
+            params["checked"] = checked
+        self.server.protocol.notify(STATUS, params)
+
+    def show(self, message: str, warning: bool = False, error: bool = False) -> None:
+        kind = (
+            types.MessageType.Error
+            if error
+            else types.MessageType.Warning
+            if warning
+            else types.MessageType.Info
+        )
+        (log.error if error else log.warning if warning else log.info)("%s", message)
+        self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def _supports(self, *path: str) -> bool:
+        """Whether the client declared a capability, e.g. ("window", "work_done_progress")."""
+        node: Any = self.server.client_capabilities
+        for name in path:
+            node = getattr(node, name, None)
+            if node is None:
+                return False
+        return bool(node)
+
+
+def _source_roots(folders: list[str]) -> tuple[str, ...]:
+    """Source roots under each workspace folder (a thread-pool job: it walks the file system)."""
+    try:
+        from compilot.verification.workspace import find_source_roots
+    except ImportError:  # not there yet: the folders themselves
+        return tuple(folders)
+    roots: list[str] = []
+    for folder in folders:
+        try:
+            roots += [r for r in find_source_roots(folder) if r not in roots]
+        except Exception as e:
+            log.warning("could not scan %s for source roots: %s", folder, e)
+    return tuple(roots)
+
+
+def set_log_level(level: str) -> None:
+    logging.getLogger("compilot").setLevel(getattr(logging, str(level).upper(), logging.INFO))
