@@ -71,6 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--release", dest="java_release", type=int)
     check.set_defaults(run=_check, json=False)
 
+    fix = sub.add_parser("fix", help="propose (or --write) verified fixes for a Java file's javac errors")
+    fix.add_argument("file", type=Path)
+    fix.add_argument("--line", type=int, help="only the errors on this 1-based line")
+    fix.add_argument(
+        "--write", action="store_true", help="apply the fixes; the original is kept as FILE.orig"
+    )
+    fix.add_argument("--json", action="store_true", help="machine-readable output")
+    fix.add_argument("--force", action="store_true", help="--write even over uncommitted git changes")
+    fix.add_argument("--samples", type=int, help="model candidates per regenerated line (default 4)")
+    fix.add_argument("--model", help="'embedded:smollm2-135m', a model folder or a Hugging Face id")
+    fix.add_argument("--classpath")
+    fix.add_argument("--sourcepath")
+    fix.add_argument("--release", dest="java_release", type=int)
+    fix.set_defaults(run=_fix)
+
     model = sub.add_parser("model", help="manage the model")
     model_sub = model.add_subparsers(required=True, metavar="ACTION")
     prepare = model_sub.add_parser("prepare", help="convert and cache the embedded model, print where it is")
@@ -176,6 +191,25 @@ def _check(args) -> int:
     errors = sum(d.is_error for d in diagnostics)
     print(f"{errors} error(s), {len(diagnostics) - errors} other diagnostic(s)", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _fix(args) -> int:
+    from compilot.engine import Engine
+    from compilot.fix.command import Refused, run
+    from compilot.generation.model import ModelLoadError
+    from compilot.verification.checker import CheckerError
+
+    text = _read(args.file)
+    engine = Engine(_settings(args))
+    try:
+        return run(
+            engine, args.file, text, args.line, args.write, args.json, args.force, sys.stdout, sys.stderr
+        )
+    except (Refused, ModelLoadError, CheckerError) as e:
+        raise UserError(str(e)) from e
+    finally:
+        if engine.checker is not None:
+            engine.checker.close()
 
 
 def _prepare(args) -> int:
