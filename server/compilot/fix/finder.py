@@ -1,8 +1,8 @@
 """Fix to compile: candidate edits for one javac error, kept only when javac confirms them.
 
 Cheap rule-based repairs and imports go first (one javac round trip for all of them); the model regenerates
-the line only when those leave room under `limit`. Everything respects `deadline` and `cancel`, because the
-language server calls this while the user waits for a light bulb.
+the line (seconds on a CPU) only when no rule made the whole file compile and there is room under `limit`.
+Everything respects `deadline` and `cancel`, because the language server calls this while the user waits.
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ def find_fixes(
     sourcepath = tuple(engine.settings.sourcepath) + tuple(engine.workspace_sourcepath)
     rules = repairs.repairs(text, diagnostic, java_lang_names())
     attempt(rules + imports.import_fixes(text, diagnostic, errors, sourcepath), tier=0)
-    if len(found) < limit and not stop.is_set() and _model_ready(engine, deadline):
-        for cursor, end in regenerate.cut_points(text, diagnostic):
-            if len(found) >= limit or stop.is_set():
+    complete = any(left == 0 for _, left, _ in found)  # a rule made the file compile: no rewrite can beat it
+    if len(found) < limit and not complete and not stop.is_set() and _model_ready(engine, deadline):
+        for k, (cursor, end) in enumerate(regenerate.cut_points(text, diagnostic)):
+            if (k > 0 and found) or stop.is_set():  # the shorter cut is only a second chance
                 break
             try:
                 model = regenerate.line_fixes(
