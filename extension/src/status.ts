@@ -91,7 +91,7 @@ export class StatusBar implements vscode.Disposable {
     }
     lines.push("Click for Compilot commands");
     item.tooltip = lines.join("\n");
-    item.accessibilityInformation = { label: lines.join(". ") };
+    item.accessibilityInformation = { label: lines.map((l) => l.replace(/\.$/, "")).join(". ") };
   }
 
   dispose(): void {

@@ -1,7 +1,8 @@
 // Drives VS Code (code-server) in headless Chromium through playwright-core: opens a Java file, waits for the
 // Compilot server, takes an inline completion (ghost text) with Tab, opens the completion list after ".", and
 // waits for a javac diagnostic. Called by test_vscode.py with one argument, a JSON file:
-//   {url, workspace, file, artifacts, playwright, chromium, timeoutS}
+//   {url, workspace, file, artifacts, playwright, chromium, timeoutS, scenario}
+// scenario "full" (the default) or "no-server" (expects the error notification of a Python that is missing).
 // It writes artifacts/result.json (and prints it as the last line of stdout) and screenshots; the Python test
 // asserts on the result and checks the suggestion with its own javac.
 import { createRequire } from "node:module";
@@ -41,6 +42,9 @@ async function waitFor(what, fn, { timeoutMs, intervalMs = 250, onTick } = {}) {
     await sleep(intervalMs);
   }
 }
+
+/** Thrown to end a scenario early, successfully. */
+class ScenarioDone extends Error {}
 
 let browser;
 let page;
@@ -97,6 +101,27 @@ try {
   const editor = page.locator(".editor-instance .monaco-editor").first();
   await editor.waitFor({ state: "visible", timeout: left(30000) });
   step("opened", { file: cfg.file });
+
+  if (cfg.scenario === "no-server") {
+    // compilot.pythonPath names no Python: an error notification says how to fix it, the status bar says error.
+    const toast = await waitFor("the Compilot error notification", async () => {
+      const toasts = await page.locator(".notifications-toasts .notification-toast").evaluateAll((els) =>
+        els.map((e) => ({
+          message: e.querySelector(".notification-list-item-message")?.textContent ?? e.textContent ?? "",
+          buttons: [...e.querySelectorAll(".monaco-button")].map((b) => b.textContent ?? ""),
+        })));
+      return toasts.find((t) => t.message.includes("Compilot")) ?? null;
+    }, { timeoutMs: 60000, intervalMs: 500 });
+    const statusItem = page.locator('.statusbar-item[aria-label^="Compilot: "]').first();
+    const statusText = await statusItem.textContent();
+    const statusLabel = await statusItem.getAttribute("aria-label");
+    await page.screenshot({ path: path.join(cfg.artifacts, "no-server.png") });
+    step("notification", { toast, statusText, statusLabel });
+    result.notification = toast;
+    result.status = { text: statusText, label: statusLabel };
+    result.ok = true;
+    throw new ScenarioDone(); // skip the completion steps
+  }
 
   // The extension activates on the Java file and logs "[compilot] ready" when the server says so.
   await waitFor("[compilot] ready on the extension host console", async () => {
@@ -234,11 +259,34 @@ try {
   await page.screenshot({ path: path.join(cfg.artifacts, "diagnostic.png") });
   step("diagnostic", { problems });
   result.problems = problems;
+
+  // 4. Compilot: Toggle Completions from the command palette turns the server off.
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("F1");
+  const palette = page.locator(".quick-input-widget input");
+  await palette.waitFor({ state: "visible", timeout: 10000 });
+  await palette.fill(">Compilot: Toggle Completions");
+  await page.waitForSelector(".quick-input-list .monaco-list-row", { timeout: 10000 });
+  await page.keyboard.press("Enter");
+  await waitFor("[compilot] off after Toggle Completions", async () => consoleHas(/\[compilot\] off/), {
+    timeoutMs: 20000,
+  });
+  const item = page.locator('.statusbar-item[aria-label^="Compilot: "]').first();
+  const statusLabel = await waitFor("the status bar item to say off", async () => {
+    const label = (await item.getAttribute("aria-label")) ?? "";
+    return label.startsWith("Compilot: off") ? label : null;
+  }, { timeoutMs: 10000 });
+  const statusText = await item.textContent();
+  await page.screenshot({ path: path.join(cfg.artifacts, "off.png") });
+  step("toggledOff", { statusText, statusLabel });
+  result.toggledOff = { text: statusText, label: statusLabel };
   result.ok = true;
 } catch (error) {
-  result.error = String(error && error.stack ? error.stack : error);
-  log(`FAILED: ${result.error}`);
-  if (page) await page.screenshot({ path: path.join(cfg.artifacts, "failure.png") }).catch(() => {});
+  if (!(error instanceof ScenarioDone)) {
+    result.error = String(error && error.stack ? error.stack : error);
+    log(`FAILED: ${result.error}`);
+    if (page) await page.screenshot({ path: path.join(cfg.artifacts, "failure.png") }).catch(() => {});
+  }
 } finally {
   result.elapsedS = Number(elapsed().toFixed(1));
   fs.writeFileSync(path.join(cfg.artifacts, "console.log"), result.console.join("\n"));

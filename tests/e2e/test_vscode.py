@@ -7,7 +7,7 @@ diagnostic for a broken line.
 
 Environment:
   COMPILOT_E2E_PYTHON         the Python that runs `-m compilot serve` (default: the repo's .venv/bin/python)
-  COMPILOT_E2E_ARTIFACTS      where screenshots and logs go (default: the test's tmp_path/artifacts)
+  COMPILOT_E2E_ARTIFACTS      where screenshots and logs go, a folder per test (default: tmp_path/artifacts)
   COMPILOT_E2E_TRACE          1: log every LSP message (the Compilot log in the artifacts' logs/)
   COMPILOT_UPDATE_SCREENSHOT  1: also copy the ghost-text screenshot to docs/img/ghost-text.png
 """
@@ -137,18 +137,18 @@ def _javac(java_file: Path, out_dir: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
+def artifacts(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     env = os.environ.get("COMPILOT_E2E_ARTIFACTS")
-    path = Path(env) if env else tmp_path / "artifacts"
+    path = Path(env) / request.node.name if env else tmp_path / "artifacts"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def test_ghost_text_completion_list_and_diagnostic(tmp_path: Path, artifacts: Path) -> None:
+def _run_vscode(tmp_path: Path, artifacts: Path, python: str, scenario: str) -> dict:
+    """Start code-server with the extension and drive it with drive.mjs; return the driver's result."""
     missing = _missing()
     if missing:
         pytest.skip("e2e prerequisites missing: " + ", ".join(missing) + "; run scripts/setup-e2e")
-    started = time.monotonic()
 
     # A fresh profile, HOME and extensions folder per run (hot exit restores edits from an old profile).
     home = tmp_path / "home"
@@ -163,10 +163,9 @@ def test_ghost_text_completion_list_and_diagnostic(tmp_path: Path, artifacts: Pa
 
     workspace = tmp_path / "workspace"
     shutil.copytree(HERE / "workspace", workspace)
-    original = (workspace / JAVA_FILE).read_text()
 
     user_settings = {
-        "compilot.pythonPath": _python(),
+        "compilot.pythonPath": python,
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": False,
         "workbench.enableExperiments": False,
@@ -256,6 +255,7 @@ def test_ghost_text_completion_list_and_diagnostic(tmp_path: Path, artifacts: Pa
                     "playwright": str(PLAYWRIGHT),
                     "chromium": str(CHROMIUM),
                     "timeoutS": DRIVER_TIMEOUT_S,
+                    "scenario": scenario,
                 }
             )
         )
@@ -288,6 +288,13 @@ def test_ghost_text_completion_list_and_diagnostic(tmp_path: Path, artifacts: Pa
         # The extension's log (Compilot output channel, with the server's stderr) and VS Code's own logs.
         if (user_data / "logs").is_dir():
             shutil.copytree(user_data / "logs", artifacts / "logs", dirs_exist_ok=True)
+    return result
+
+
+def test_ghost_text_completion_list_and_diagnostic(tmp_path: Path, artifacts: Path) -> None:
+    started = time.monotonic()
+    original = (HERE / "workspace" / JAVA_FILE).read_text()
+    result = _run_vscode(tmp_path, artifacts, _python(), "full")
 
     # 1. The ghost text: the file with it inserted compiles (our own javac, not the server's) ...
     accepted = result["accepted"]
@@ -324,6 +331,9 @@ def test_ghost_text_completion_list_and_diagnostic(tmp_path: Path, artifacts: Pa
     problems = " | ".join(result["problems"])
     assert "incompatible types" in problems or "cannot be converted" in problems, problems
 
+    # 4. Toggle Completions turned the server off, and the status bar says so.
+    assert "off" in result["toggledOff"]["text"], result["toggledOff"]
+
     screenshot = artifacts / "ghost-text.png"
     assert screenshot.exists()
     if os.environ.get("COMPILOT_UPDATE_SCREENSHOT") == "1":
@@ -336,3 +346,14 @@ def test_ghost_text_completion_list_and_diagnostic(tmp_path: Path, artifacts: Pa
         f"total {time.monotonic() - started:.1f} s; artifacts in {artifacts}",
         file=sys.stderr,
     )
+
+
+def test_missing_python_shows_error(tmp_path: Path, artifacts: Path) -> None:
+    """No server can start: an error notification says how to fix it and offers the settings."""
+    result = _run_vscode(tmp_path, artifacts, str(tmp_path / "no-such-python"), "no-server")
+    toast = result["notification"]
+    assert "compilot.pythonPath" in toast["message"], toast
+    assert "no-such-python" in toast["message"], toast
+    assert "Open Settings" in toast["buttons"], toast
+    assert "Compilot" in (result["status"]["label"] or result["status"]["text"] or ""), result["status"]
+    assert "error" in (result["status"]["label"] or "").lower(), result["status"]
