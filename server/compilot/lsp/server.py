@@ -58,6 +58,11 @@ class CompilotServer(LanguageServer):
         super().__init__("compilot", VERSION, protocol_cls=CompilotProtocol)
         self.compilot = Compilot(self, log_level_fixed)
 
+    def report_server_error(self, error: Exception, source) -> None:
+        """pygls pops up every unreadable message or failed notification as an error dialog; bad input from
+        a client is not the user's problem, so it goes to the log (and the client's output panel) instead."""
+        log.error("%s: %s", getattr(source, "__name__", source), error)
+
 
 def create_server(log_level_fixed: bool = False) -> CompilotServer:
     """A server with every feature registered (one per connection)."""

@@ -103,8 +103,8 @@ class Compilot:
         if config is None and self._supports("workspace", "configuration"):
             try:
                 items = [types.ConfigurationItem(section="compilot")]
-                result = await self.server.workspace_configuration_async(
-                    types.ConfigurationParams(items=items)
+                result = await asyncio.wait_for(
+                    self.server.workspace_configuration_async(types.ConfigurationParams(items=items)), 10
                 )
                 config = result[0] if result else None
             except Exception as e:  # a client that fails the request must not stop the server
