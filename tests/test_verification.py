@@ -339,3 +339,13 @@ def test_find_source_roots(tmp_path):
     assert roots == [
         str(tmp_path / p) for p in ("app/src/main/java", "app/src/test/java", "lib/sources", "scratch")
     ]
+
+
+def test_a_body_completed_in_an_unclosed_file_keeps_only_the_end_of_file_error(checker):
+    document = "class Solution {\n    public int twice(int x) {\n"
+    body = "        return 2 * x;\n    }"
+    verdict = verify(checker, document, len(document), body, filename="Solution.java")
+    assert verdict.passed, verdict.new_errors
+    assert not verify(
+        checker, document, len(document), "        return y;\n    }", filename="Solution.java"
+    ).passed

@@ -17,6 +17,7 @@ from .diagnostics import Diagnostic
 
 CRASH = "compilot.crash"  # javac crashed: no verdict is possible, so never a pass
 LEXICAL = "compilot.lexical"  # the candidate's own brackets or literals do not close
+PREMATURE_EOF = "compiler.err.premature.eof"  # at most one per file, wherever the file now ends
 
 
 @dataclass(frozen=True)
@@ -120,15 +121,20 @@ def new_errors(
 
     An error is the same when its code, message and moved start agree; its end may move (an error spanning
     the cursor grows with the insertion). An error right at the cursor may refer to the text before it or
-    after it, so both places count. A javac crash is always new: it proves nothing.
+    after it, so both places count; "reached end of file" stays at the end of the file. A javac crash is always new: it proves nothing.
     """
     known: set[tuple[str, str, int]] = set()
     for error in baseline.errors:
         known.add((error.code, error.message, _moved(error.start, offset, inserted)))
         if error.start == offset:
             known.add((error.code, error.message, error.start))
+    unfinished = any(error.code == PREMATURE_EOF for error in baseline.errors)
     return [
-        d for d in candidate if d.is_error and (d.code == CRASH or (d.code, d.message, d.start) not in known)
+        d
+        for d in candidate
+        if d.is_error
+        and (d.code == CRASH or (d.code, d.message, d.start) not in known)
+        and not (unfinished and d.code == PREMATURE_EOF)  # the lexical check catches a candidate's open `{`
     ]
 
 
