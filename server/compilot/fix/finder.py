@@ -49,7 +49,7 @@ def find_fixes(
     stop = _Stop(deadline, cancel)
     checker = _checker(engine)
     errors = Baseline.of(checker, text, filename).errors
-    found: list[tuple[Fix, int, int]] = []  # (fix, errors left, tier: 0 rules, 1 model)
+    found: list[tuple[Fix, int, int]] = []  # (fix, errors left, tier: 0 rules, 1 model, 2 last resorts)
     tried: set[str] = set()
 
     def attempt(candidates: list[Fix], tier: int) -> None:
@@ -80,6 +80,8 @@ def find_fixes(
             except Cancelled:
                 if stop.cancelled():
                     raise
+    if not found and not stop.is_set():
+        attempt(repairs.missing_arguments(text, diagnostic), tier=2)
     return ranked(found)[:limit]
 
 

@@ -37,6 +37,7 @@ def repairs(text: str, d: Diagnostic, names: tuple[str, ...] = ()) -> list[Fix]:
         *missing_brace(text),
         *misspelled(text, d, names),
         *declared_type(text, d),
+        *extra_arguments(text, d),
     ]
 
 
@@ -169,3 +170,104 @@ def distance(a: str, b: str) -> int:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         prev2, prev = prev, cur
     return prev[-1]
+
+
+# ---------------------------------------------------------------------------------------------- arguments
+
+_CALLED = re.compile(
+    r"(?:method|constructor) ([\w$]+) in |no suitable (?:method|constructor) found for ([\w$]+)\("
+)
+_REQUIRED = re.compile(r"required: ([^\n]*)|(?:method|constructor) [\w.$<>]+\(([^)]*)\) is not applicable")
+_DEFAULTS = {"int": "0", "long": "0", "short": "0", "byte": "0", "double": "0.0", "float": "0.0"}
+_DEFAULTS |= {"boolean": "false", "char": "' '", "String": '""', "java.lang.String": '""'}
+
+
+def extra_arguments(text: str, d: Diagnostic) -> list[Fix]:
+    """`area(side, 1)` where `area` takes one argument: drop the surplus ones (the last first)."""
+    call = _call(text, d)
+    if call is None:
+        return []
+    open_paren, close, args, counts = call
+    fixes = []
+    for n in sorted(c for c in counts if c < len(args)):
+        extra = len(args) - n
+        for first in range(len(args) - extra, -1, -1):  # which run of `extra` arguments goes
+            kept = args[:first] + args[first + extra :]
+            inner = ", ".join(text[s:e] for s, e in kept)
+            title = f"Fix to compile: remove {'an argument' if extra == 1 else f'{extra} arguments'} at line {d.line}"
+            fixes.append(Fix(title, open_paren + 1, close, inner, 0.0))
+    return fixes[:6]
+
+
+def missing_arguments(text: str, d: Diagnostic) -> list[Fix]:
+    """`area(side)` where `area` takes two: fill the gap with an argument already there, or a plain default.
+    A last resort (the model guesses better), so the finder ranks these after its rewrites."""
+    call = _call(text, d)
+    if call is None:
+        return []
+    open_paren, close, args, _ = call
+    fixes = []
+    for params in _parameter_lists(d.message):
+        if len(params) <= len(args):
+            continue
+        missing = params[len(args) :]
+        reused = [text[s:e] for s, e in args if re.fullmatch(r"[\w$.]+", text[s:e])]
+        fills = [[r] * len(missing) for r in dict.fromkeys(reused)]
+        fills.append([_DEFAULTS.get(_simple(p), "null") for p in missing])
+        for fill in fills:
+            inner = ", ".join([text[s:e] for s, e in args] + fill)
+            title = f"Fix to compile: pass `{', '.join(fill)}` as the missing argument(s) at line {d.line}"
+            fixes.append(Fix(title, open_paren + 1, close, inner, 0.0))
+    return fixes[:6]
+
+
+def _call(text: str, d: Diagnostic) -> tuple[int, int, list[tuple[int, int]], set[int]] | None:
+    """(`(` offset, `)` offset, argument spans, parameter counts javac would accept) of the call `d` is about."""
+    named = _CALLED.search(d.message)
+    if not d.code.startswith("compiler.err.cant.apply") or named is None or d.start < 0:
+        return None
+    name = named.group(1) or named.group(2)
+    start, end = source.line_bounds(text, d.line)
+    found = re.compile(rf"(?<![\w$]){re.escape(name)}\s*\(").search(text, max(start, d.start), end)
+    if found is None:
+        return None
+    open_paren = found.end() - 1
+    tokens = tokenize(text, open_paren + 1, min(len(text), open_paren + 4000))
+    args, depth, arg_start = [], 0, open_paren + 1
+    for token, at in zip(tokens.texts, tokens.starts, strict=True):
+        if token in ("(", "[", "{"):
+            depth += 1
+        elif token in (")", "]", "}") and depth:
+            depth -= 1
+        elif token in (",", ")") and depth == 0:
+            if token == "," or text[arg_start:at].strip():
+                args.append(_trimmed(text, arg_start, at))
+            arg_start = at + 1
+            if token == ")":
+                return open_paren, at, args, {len(p) for p in _parameter_lists(d.message)}
+    return None
+
+
+def _parameter_lists(message: str) -> list[list[str]]:
+    """The parameter types of each signature javac tried (`required: int,int`, or one line per overload)."""
+    lists = []
+    for m in _REQUIRED.finditer(message):
+        listed = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
+        params, depth, current = [], 0, ""
+        for char in "" if listed in ("", "no arguments") else listed:
+            depth += (char == "<") - (char == ">")
+            if char == "," and depth == 0:
+                params.append(current.strip())
+                current = ""
+            else:
+                current += char
+        lists.append([*params, current.strip()] if current.strip() else params)
+    return lists
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
