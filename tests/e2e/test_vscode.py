@@ -1,7 +1,7 @@
 """End-to-end: the Compilot extension in a real VS Code (code-server 4.100.3) in headless Chromium.
 
 Needs what `scripts/setup-e2e` installs (Debian chromium, code-server under .e2e/, playwright-core, the built
-extension in out/); skipped with a message when those are missing. Drives the editor with tests/e2e/drive.mjs
+extension in out/); fails with a message naming the fix when those are missing. Drives the editor with tests/e2e/drive.mjs
 and checks what it saw: ghost text that javac accepts, taken with Tab; a completion list after "."; a javac
 diagnostic for a broken line.
 
@@ -148,7 +148,7 @@ def _run_vscode(tmp_path: Path, artifacts: Path, python: str, scenario: str) -> 
     """Start code-server with the extension and drive it with drive.mjs; return the driver's result."""
     missing = _missing()
     if missing:
-        pytest.skip("e2e prerequisites missing: " + ", ".join(missing) + "; run scripts/setup-e2e")
+        pytest.fail("e2e prerequisites missing: " + ", ".join(missing) + "; run scripts/setup-e2e")
 
     # A fresh profile, HOME and extensions folder per run (hot exit restores edits from an old profile).
     home = tmp_path / "home"
