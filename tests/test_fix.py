@@ -99,6 +99,8 @@ def test_a_fix_is_never_offered_for_an_error_it_does_not_remove(engine, monkeypa
     deadline = time.monotonic() + 30
     assert find_fixes(rules_only, text, semicolon, "Counter.java", deadline=deadline) == only_semicolon
     assert find_fixes(rules_only, text, unknown, "Counter.java", deadline=deadline) == []
+    fixed = only_semicolon[0].apply(text)  # a stale diagnostic: the error is no longer in the text
+    assert find_fixes(rules_only, fixed, semicolon, "Counter.java", deadline=deadline) == []
 
 
 def test_fixes_for_file_lists_each_error_of_a_line(engine):

@@ -49,6 +49,9 @@ def find_fixes(
     stop = _Stop(deadline, cancel)
     checker = _checker(engine)
     errors = Baseline.of(checker, text, filename).errors
+    diagnostic = _current(errors, diagnostic)
+    if diagnostic is None:
+        return []  # not an error of this text (stale, or a warning): nothing to verify a fix against
     found: list[tuple[Fix, int, int]] = []  # (fix, errors left, tier: 0 rules, 1 model, 2 last resorts)
     tried: set[str] = set()
 
@@ -101,6 +104,14 @@ def fixes_for_file(
         for d in errors
         if line is None or d.line == line
     ]
+
+
+def _current(errors: tuple[Diagnostic, ...], d: Diagnostic) -> Diagnostic | None:
+    """The error of `errors` that `d` reports (matched by message and offset, or line and column)."""
+    for e in errors:
+        if e.message == d.message and (e.start == d.start >= 0 or (e.line, e.column) == (d.line, d.column)):
+            return e
+    return None
 
 
 def java_lang_names() -> tuple[str, ...]:

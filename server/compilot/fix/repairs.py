@@ -54,7 +54,7 @@ def expected_token(text: str, d: Diagnostic) -> list[Fix]:
 
 
 def missing_paren(text: str, d: Diagnostic) -> list[Fix]:
-    """A line with more `(` than `)`: close it before its `;`, before its `{`, or at its end."""
+    """A line with more `(` than `)`: close it where javac says, before its `;` or `{`, or after another `)`."""
     if d.line <= 0:
         return []
     start, end = source.line_bounds(text, d.line)
@@ -68,6 +68,8 @@ def missing_paren(text: str, d: Diagnostic) -> list[Fix]:
         if code.endswith(tail):
             places.append(start + len(code[:-1].rstrip()))
     places.append(start + len(code))
+    # `filter(p -> p.isEmpty().count()`: the `)` belongs right after some call; javac names the line's end.
+    places += [p + 1 for c, p in source.brackets(text, start, end) if c == ")"][-8:]
     title = f"Fix to compile: insert `)` at line {d.line}"
     return [_insert(p, ")", title) for p in dict.fromkeys(places)]
 
@@ -177,7 +179,7 @@ def distance(a: str, b: str) -> int:
 _CALLED = re.compile(
     r"(?:method|constructor) ([\w$]+) in |no suitable (?:method|constructor) found for ([\w$]+)\("
 )
-_REQUIRED = re.compile(r"required: ([^\n]*)|(?:method|constructor) [\w.$<>]+\(([^)]*)\) is not applicable")
+_REQUIRED = re.compile(r"required: ([^\n]*)|(?:method|constructor) [^\s(]+\(([^)]*)\) is not applicable")
 _DEFAULTS = {"int": "0", "long": "0", "short": "0", "byte": "0", "double": "0.0", "float": "0.0"}
 _DEFAULTS |= {"boolean": "false", "char": "' '", "String": '""', "java.lang.String": '""'}
 
