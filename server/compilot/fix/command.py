@@ -33,7 +33,7 @@ def run(
     if as_json:
         print(json.dumps(_json(path, outcome, backup), indent=2), file=out)
     else:
-        _print(path, outcome, out)
+        _print(path, outcome, line, out)
     fixed = sum(s.fix is not None for s in outcome.steps)
     done = f"written, original kept as {backup}" if backup else "not written (pass --write)" if fixed else ""
     print(
@@ -85,10 +85,10 @@ def _where(path: Path, step) -> str:
     return f"{path}:{e.line}:{e.column}: error: {e.message.splitlines()[0]}"
 
 
-def _print(path: Path, outcome: Outcome, out) -> None:
+def _print(path: Path, outcome: Outcome, line: int | None, out) -> None:
     """One unified diff per fix (each against the text the fixes before it left), `#` lines around them."""
     if not outcome.steps:
-        print(f"# {path}: no errors to fix", file=out)
+        print(f"# {path}: no errors to fix" + (f" on line {line}" if line else ""), file=out)
     for step in outcome.steps:
         print(f"# {_where(path, step)}", file=out)
         if step.fix is None:
