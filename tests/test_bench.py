@@ -311,3 +311,13 @@ def test_unknown_config_is_a_clear_error():
 def test_argparse_defaults():
     args = parser().parse_args([])
     assert isinstance(args, argparse.Namespace) and args.seed == 0 and args.recheck == "all"
+
+
+def test_report_from_saved_json(tmp_path):
+    from compilot.bench.run import main
+
+    saved = tmp_path / "r.json"
+    saved.write_text(json.dumps(_small_run()))
+    out = tmp_path / "benchmarks.md"
+    assert main(["--from-json", str(saved), "--label", "saved", "--out", str(out)]) == 0
+    assert "<!-- bench:saved -->" in out.read_text()

@@ -282,7 +282,7 @@ def mid_positions(text: str, line: _Line) -> list[int]:
         pos = line.code_start + k
         if mask[pos] != 1 or mask[pos - 1] != 1 or cur.isspace():
             continue
-        if (prev in "(.=," or prev == " ") and len(content[k:].rstrip(";").strip()) >= 2:
+        if (prev in "(.=," or prev == " ") and len(content[k:].rstrip(";").strip()) >= 8:
             out.append(pos)
     return out
 

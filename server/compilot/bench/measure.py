@@ -89,6 +89,8 @@ def summarize(results: list[dict]) -> dict:
         "top_clean": _mean(r["recheck_clean"] for r in rechecked),
         "items_offered": len(all_items),
         "items_recheck_failed": sum(1 for ok in all_items if not ok),
+        "rejected": sum(1 for r in results for ok in r.get("rejected_recheck_ok", []) if ok is not None),
+        "false_rejects": sum(1 for r in results for ok in r.get("rejected_recheck_ok", []) if ok),
         "exact": _mean(r["exact"] for r in results),
         "exact_whole": _mean(r["exact_whole"] for r in results),
         "similarity": _mean(r["similarity"] for r in results),

@@ -33,7 +33,7 @@ read the latency medians, not the means, and compare configurations within a run
   seed (one per problem, problems in a seeded order), never `}`-lines or comments. `jdk-*`: files of the JDK's own
   java.base sources (Debian `openjdk-17-source`), moved out of their module (`package java.util;` becomes
   `package bench.java.util; import java.util.*;` on the same line) and kept only when javac accepts them unchanged;
-  `jdk-statement` removes one statement line, `jdk-mid` the rest of a statement line from a token boundary,
+  `jdk-statement` removes one statement line, `jdk-mid` the rest of a statement line from a token boundary (8 or more characters),
   `jdk-block` a method body of 1-10 lines (cursor right after `{`). Every case satisfies
   document[:cursor] + expected + document[cursor:] == original file. The JDK is very likely in the model's
   training data: read the jdk figures as an upper bound.
@@ -305,10 +305,11 @@ def charts(run: dict, folder: Path, label: str) -> list[Path]:
         p95 = [summary[n].get("total_p95") or 0.0 for n in configs]
         ax.scatter(configs, p95, marker="_", s=300, color="black", label="total p95", zorder=3)
         ax.set_title(kind)
+        ax.set_ylim(bottom=0, top=max([*p95, *bottom, 0.1]) * 1.25)
         ax.set_ylabel("seconds")
         ax.tick_params(axis="x", rotation=30, labelsize=8)
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+    axes[0][0].legend(fontsize=7, loc="upper left")
     fig.suptitle(f"compilot bench — {label}: latency per request")
     fig.tight_layout()
     path = folder / f"bench-{safe}-latency.png"

@@ -40,7 +40,9 @@ def parser() -> argparse.ArgumentParser:
         help=f"{QUICK_BLOCK} block + {QUICK_LINE} line HumanEval cases, configs {','.join(QUICK_CONFIGS)}",
     )
     p.add_argument("--cases", type=int, help="cases per kind (default 40; --quick: 6 block, 10 line)")
-    p.add_argument("--configs", help=f"comma-separated, from: {','.join(CONFIGS)} (default: all but no-adaptive)")
+    p.add_argument(
+        "--configs", help=f"comma-separated, from: {','.join(CONFIGS)} (default: all but no-adaptive)"
+    )
     p.add_argument(
         "--corpus", help=f"comma-separated, from: {','.join(CORPORA)} (default: {','.join(DEFAULT_CORPORA)})"
     )
@@ -61,6 +63,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-report", action="store_true", help="write no Markdown or charts")
     p.add_argument("--json", type=Path, help="write every result and the summary as JSON")
+    p.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="JSON",
+        help="run nothing: rewrite the report (Markdown section, charts) from a saved --json result",
+    )
     p.add_argument("--label", help="report section name (default: the corpora, or 'quick')")
     p.add_argument("--seed", type=int, default=0, help="case picking seed (sampling uses Settings.seed)")
     p.add_argument(
@@ -91,6 +99,15 @@ def main(argv: list[str]) -> int:
         base = base.updated({"model": args.model})[0]
     if args.max_new_tokens:
         base = base.updated({"max_new_tokens": args.max_new_tokens})[0]
+    if args.from_json:
+        from compilot.bench import report
+
+        run = json.loads(args.from_json.read_text())
+        label = args.label or _label(args.quick, run["notes"], bool(run["notes"].get("repo")))
+        print(report.console(run))
+        paths = report.write(run, args.out, label)
+        log("compilot bench: wrote " + ", ".join(str(p) for p in paths))
+        return 0
     try:
         run = run_bench(args, base, command="compilot bench " + " ".join(argv))
     except BenchError as e:
@@ -196,6 +213,7 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
     except JavacMissing as e:
         raise BenchError(str(e)) from e
     load_before = os.getloadavg()
+    commit = git_state()
     started = time.time()
     log(f"compilot bench: loading the model ({base.model}) for {len(names)} configuration(s)")
     t = time.perf_counter()
@@ -250,12 +268,15 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
             jobs.append(("recheck", r, i, case, item))
         if case.task and r["offered"]:
             jobs.append(("test", r, 0, case, r["items"][0]))
+        if args.recheck == "all":
+            for i, text in enumerate(r.get("rejected", [])):
+                jobs.append(("rejected", r, i, case, text))
     bar = tqdm(total=len(jobs), desc="judging (javac)", unit="run", file=sys.stderr, dynamic_ncols=True)
 
     def work(job):
         what, r, i, case, item = job
         try:
-            if what == "recheck":
+            if what in ("recheck", "rejected"):
                 return job, judge.recheck(case, item)
             return job, judge.run_test(case.task["prompt"], item, case.task["test"])
         finally:
@@ -267,6 +288,7 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
     for r in results:
         r["items_recheck_ok"] = [None] * len(r["items"])
         r["items_recheck_errors"] = [[] for _ in r["items"]]
+        r["rejected_recheck_ok"] = [None] * len(r.get("rejected", []))
         if by_case[r["case"]].task:
             r["passed"] = False  # no offer: fail
     for (what, r, i, _case, _item), outcome in outcomes:
@@ -279,6 +301,8 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
                     outcome.clean,
                     outcome.new_errors,
                 )
+        elif what == "rejected":
+            r["rejected_recheck_ok"][i] = outcome.ok
         else:
             r["passed"], r["pass_detail"] = outcome
 
@@ -320,7 +344,7 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
     micro = javac_micro(checker, classpath, sourcepath, args.javac_micro)
     memory = memory_figures(checker)
     run = {
-        "meta": meta(command, base, engines, names, started, load_before, load_s),
+        "meta": meta(command, base, engines, names, started, load_before, load_s, commit),
         "configs": {
             n: {"description": CONFIGS[n].description, "settings": settings_dict(engines[n].settings)}
             for n in names
@@ -349,12 +373,14 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
 
     print(report.console(run))
     if not args.no_report:
-        label = args.label or (
-            "quick" if args.quick else "+".join(notes["corpora"] + (["repo"] if args.repo else []))
-        )
+        label = args.label or _label(args.quick, notes, bool(args.repo))
         paths = report.write(run, args.out, label)
         log("compilot bench: wrote " + ", ".join(str(p) for p in paths))
     return run
+
+
+def _label(quick: bool, notes: dict, repo: bool) -> str:
+    return "quick" if quick else "+".join(notes["corpora"] + (["repo"] if repo else []))
 
 
 def complete_one(engine, name: str, case: Case) -> dict:
@@ -395,6 +421,10 @@ def complete_one(engine, name: str, case: Case) -> dict:
         n_loops=sum(1 for s in samples if is_loop(s)),
         finishes=[s.finish for s in samples],
         raw=[c.raw for c in result.candidates],
+        # Candidates javac (the engine's) rejected: the judge re-checks them too, to count false rejections.
+        rejected=list(
+            dict.fromkeys(c.text for c in result.candidates if c.verdict == "fail" and c.text.strip())
+        ),
     )
     r.update(compare(case, items[0] if items else None))
     return r
@@ -450,7 +480,13 @@ def _git(*cmd) -> str:
         return ""
 
 
-def meta(command, base, engines, names, started, load_before, load_s) -> dict:
+def git_state() -> str:
+    """The commit the run's code came from, read when the run starts (the tree may change while it runs)."""
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "server")
+    return _git("rev-parse", "--short", "HEAD") + (" with uncommitted changes under server/" if dirty else "")
+
+
+def meta(command, base, engines, names, started, load_before, load_s, commit) -> dict:
     cpu = platform.processor() or ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -469,13 +505,12 @@ def meta(command, base, engines, names, started, load_before, load_s) -> dict:
 
     lm = next(iter(engines.values())).lm
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
     return {
         "command": command,
         "date": datetime.datetime.fromtimestamp(started, datetime.timezone.utc).strftime(
             "%Y-%m-%d %H:%M UTC"
         ),
-        "commit": _git("rev-parse", "--short", "HEAD") + (" (uncommitted changes)" if dirty else ""),
+        "commit": commit,
         "cpu": cpu,
         "cores": os.cpu_count(),
         "loadavg_start": load_before,
@@ -502,7 +537,16 @@ def targets(summary: dict, names: list[str], failures: list, results: list[dict]
                 "target": "no offered item fails the independent javac re-check (configs with javac: "
                 + ", ".join(checked_configs)
                 + ")",
-                "value": f"{len(failures)} failures",
+                "value": f"{len(failures)} failures in "
+                + str(
+                    sum(
+                        ok is not None
+                        for r in results
+                        if r["checked"]
+                        for ok in r.get("items_recheck_ok", [])
+                    )
+                )
+                + " offered items",
                 "met": not failures,
             }
         )
