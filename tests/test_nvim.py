@@ -19,10 +19,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 HERE = Path(__file__).parent
 CALCULATOR = (HERE / "fixtures" / "lsp" / "Calculator.java").read_text()
+BROKEN_LINE = (
+    "        n = n + 1"  # after the completions, the cursor's line becomes this (no `;`) and is fixed
+)
 
 
 @pytest.mark.skipif(shutil.which("nvim") is None, reason="needs Neovim (apt-get install -y neovim)")
-def test_neovim_completion_and_diagnostics(tmp_path, embedded_model_dir):
+def test_neovim_completion_diagnostics_and_quick_fix(tmp_path, embedded_model_dir):
     partial = "        n = values."
     text = CALCULATOR.replace("int n = 0;\n\n", f"int n = 0;\n{partial}\n", 1)
     line = text.split("\n").index(partial)
@@ -44,6 +47,7 @@ def test_neovim_completion_and_diagnostics(tmp_path, embedded_model_dir):
         "COMPILOT_RESULT": str(out),
         "COMPILOT_LINE": str(line),
         "COMPILOT_CHARACTER": str(len(partial)),
+        "COMPILOT_BROKEN": BROKEN_LINE,
     }
     # The embedded model lives in the real user's cache, not in the temporary HOME.
     env.setdefault("XDG_CACHE_HOME", str(Path.home() / ".cache"))
@@ -70,7 +74,8 @@ def test_neovim_completion_and_diagnostics(tmp_path, embedded_model_dir):
     assert proc.returncode == 0 and result["ok"], result
 
     assert result["filetype"] == "java"
-    assert result["capabilities"] == {"completion": True, "inline": True}
+    assert result["capabilities"]["completion"] is True and result["capabilities"]["inline"] is True
+    assert result["capabilities"]["codeAction"] == {"codeActionKinds": ["quickfix"], "resolveProvider": True}
     assert any(s["state"] == "ready" for s in result["statuses"])
     items = result["completion"]
     assert items and all(item["detail"] == "compiles (javac)" for item in items)
@@ -92,3 +97,22 @@ def test_neovim_completion_and_diagnostics(tmp_path, embedded_model_dir):
     assert any(d["source"] == "javac" and d["lnum"] == line for d in result["diagnostics"]), result[
         "diagnostics"
     ]
+
+    # Fix to compile: Neovim 0.7 resolves code actions, so the light bulb's action came without an edit and
+    # `codeAction/resolve` supplied it; Neovim applied the edit and wrote the file, which javac accepts.
+    fix = result["fix"]
+    assert fix["client_resolves"] is True and fix["resolved"] is True, fix
+    assert fix["actions"] == [{"title": "Fix to compile: ';' expected", "kind": "quickfix", "edit": False}], (
+        fix
+    )
+    assert fix["title"].startswith("Fix to compile: insert `;`"), fix
+    assert fix["line"] == BROKEN_LINE + ";", fix
+    written = Path(fix["written"])
+    assert written.resolve() == java.resolve()
+    assert "n = n + 1;" in written.read_text()
+    check = tmp_path / "check-fix"
+    check.mkdir()
+    javac = subprocess.run(
+        ["javac", "-proc:none", "-d", str(check), str(written)], capture_output=True, text=True
+    )
+    assert javac.returncode == 0, javac.stderr

@@ -92,6 +92,19 @@ def create_server(log_level_fixed: bool = False) -> CompilotServer:
     async def completion(ls: CompilotServer, params: types.CompletionParams) -> types.CompletionList:
         return await app.completion(params)
 
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=True),
+    )
+    async def code_action(
+        ls: CompilotServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        return await app.code_action(params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve_code_action(ls: CompilotServer, params: types.CodeAction) -> types.CodeAction:
+        return await app.resolve_code_action(params)
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: CompilotServer, params: types.DidOpenTextDocumentParams) -> None:
         app.did_open(params)
