@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from compilot.blocks import block_closing, complete_body, expect_return
 from compilot.candidate import Candidate
 from compilot.context import classify
 from compilot.context.types import CursorContext, StopRule
@@ -24,7 +25,6 @@ from compilot.verification.diagnostics import Diagnostic
 from compilot.verification.verifier import Baseline, verify_many, verify_with_truncation
 
 log = logging.getLogger(__name__)
-MISSING_RETURN = "compiler.err.missing.ret.stmt"
 
 __all__ = ["Engine", "CompletionResult", "Candidate", "Cancelled"]
 
@@ -119,7 +119,26 @@ class Engine:
         checked = s.verify and self.checker is not None
         timings["generation"] = timings["verification"] = 0.0
         candidates: list[Candidate] = []
-        for config in self._rounds(context, checked):
+        if checked and s.stepwise and context.stop is StopRule.BLOCK:
+            try:
+                line_config = dataclasses.replace(
+                    self._sampling_config(context), max_new_tokens=s.max_new_tokens
+                )
+                body = complete_body(
+                    self.sampler,
+                    self.checker,
+                    text,
+                    context,
+                    filename,
+                    line_config,
+                    s.max_block_tokens,
+                    cancel=cancel,
+                )
+                candidates.append(body.candidate)
+                timings["generation"], timings["verification"] = body.generation, body.verification
+            except CheckerError as e:
+                checked, self.checker_problem = False, f"javac checking failed: {e}"
+        for config in self._rounds(context, checked) if not candidates else []:
             t1 = time.perf_counter()
             samples = self.sampler.sample(context.prefix, context.stop, config, cancel)
             fresh = [self._candidate(context, sample) for sample in samples]
@@ -168,19 +187,23 @@ class Engine:
     def _candidate(self, context: CursorContext, sample) -> Candidate:
         text = sample.text
         if context.stop is StopRule.BLOCK:
-            text = text.rstrip() + _block_closing(context)
+            text = text.rstrip() + block_closing(context)
         return Candidate(text=text, score=sample.mean_logprob, finish=sample.finish, raw=text)
 
     def _verify(self, text, context, candidates, filename, cancel) -> None:
         """Judge every candidate with javac; cut failing multi-line ones to their longest compiling prefix."""
         baseline = Baseline.of(self.checker, text, filename)
         if context.stop is StopRule.BLOCK:
-            baseline = _expect_return(baseline, text, context.offset)
+            baseline = expect_return(baseline, text, context.offset)
         unique = list(dict.fromkeys(c.text for c in candidates if c.text.strip()))
         verdicts = dict(
-            zip(unique, verify_many(self.checker, text, context.offset, unique, baseline, filename), strict=True)
+            zip(
+                unique,
+                verify_many(self.checker, text, context.offset, unique, baseline, filename),
+                strict=True,
+            )
         )
-        closing = _block_closing(context) if context.stop is StopRule.BLOCK else ""
+        closing = block_closing(context) if context.stop is StopRule.BLOCK else ""
         for body, verdict in list(verdicts.items()):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
@@ -198,27 +221,3 @@ class Engine:
             c.truncated = verdict.passed and verdict.text != c.text
             if verdict.passed:
                 c.text = verdict.text
-
-
-def _expect_return(baseline: Baseline, text: str, offset: int) -> Baseline:
-    """A body completion must finish its method: the empty body's `missing return statement` is not excused."""
-    header = text[:offset].rstrip().rfind("\n") + 1
-    kept = tuple(e for e in baseline.errors if not (e.code == MISSING_RETURN and header <= e.start <= offset))
-    return Baseline(kept)
-
-
-def _block_closing(context: CursorContext) -> str:
-    """What follows a generated block body: the `}` the document lacks, or a line break before its own `}`."""
-    header_indent = _header_indent(context.prefix)
-    if context.close_block:
-        return "\n" + header_indent + "}"
-    if context.suffix.lstrip(" \t").startswith("}"):
-        return "\n" + header_indent
-    return ""
-
-
-def _header_indent(prefix: str) -> str:
-    for line in reversed(prefix.splitlines()):
-        if line.strip():
-            return line[: len(line) - len(line.lstrip())]
-    return ""

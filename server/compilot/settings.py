@@ -17,6 +17,7 @@ class Settings:
     model: str = EMBEDDED_MODEL  # "embedded:smollm2-135m", a local folder, or a Hugging Face hub id
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
     samples: int = 4  # candidates drawn per request (the first is greedy)
+    stepwise: bool = True  # method bodies are built one javac-checked statement at a time (needs verify)
     adaptive: bool = True  # draw the greedy candidate first, the others only when it does not compile
     max_new_tokens: int = 48  # for line completions
     max_block_tokens: int = 160  # for whole method bodies

@@ -43,6 +43,7 @@ CONFIGS: dict[str, Config] = {
                 "verify": True,
                 "truncate": False,
                 "adaptive": False,
+                "stepwise": False,
             },
             seed_recipe=True,
         ),
@@ -54,6 +55,11 @@ CONFIGS: dict[str, Config] = {
             "no-adaptive",
             "defaults drawing all samples at once (not the greedy one first, the rest only when it fails)",
             {"adaptive": False},
+        ),
+        Config(
+            "no-stepwise",
+            "defaults sampling method bodies whole (not one javac-checked statement at a time)",
+            {"stepwise": False},
         ),
         Config(
             "no-truncate",
@@ -71,6 +77,7 @@ DEFAULT_CONFIGS = (
     "no-guards",
     "no-best-of-n",
     "no-verify",
+    "no-stepwise",
     "no-truncate",
 )
 

@@ -1,0 +1,135 @@
+"""Method bodies, statement by statement: each statement is sampled, checked by javac, and kept only if it compiles.
+
+A 135M model rarely writes a whole body without a wrong type or an invented name somewhere, and one error sinks
+the whole sample. Built one statement at a time, an error costs one statement's resampling: the greedy statement
+first, the other samples only when it does not compile, and the body ends when the model closes the block and the
+finished method compiles (its `missing return statement` included).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass
+
+from compilot.candidate import Candidate
+from compilot.context.types import CursorContext, StopRule
+from compilot.generation.sampler import Cancelled, Sampler, SamplingConfig
+from compilot.verification.checker import JavaChecker
+from compilot.verification.verifier import Baseline, verify
+
+MISSING_RETURN = "compiler.err.missing.ret.stmt"
+
+
+@dataclass
+class BodyResult:
+    candidate: Candidate
+    generation: float  # seconds spent sampling
+    verification: float  # seconds spent in javac
+    statements: int
+
+
+def block_closing(context: CursorContext) -> str:
+    """What follows a generated block body: the `}` the document lacks, or a line break before its own `}`."""
+    header_indent = _header_indent(context.prefix)
+    if context.close_block:
+        return "\n" + header_indent + "}"
+    if context.suffix.lstrip(" \t").startswith("}"):
+        return "\n" + header_indent
+    return ""
+
+
+def expect_return(baseline: Baseline, text: str, offset: int) -> Baseline:
+    """A body completion must finish its method: the empty body's `missing return statement` is not excused."""
+    header = text[:offset].rstrip().rfind("\n") + 1
+    kept = tuple(e for e in baseline.errors if not (e.code == MISSING_RETURN and header <= e.start <= offset))
+    return Baseline(kept)
+
+
+def complete_body(
+    sampler: Sampler,
+    checker: JavaChecker,
+    text: str,
+    context: CursorContext,
+    filename: str,
+    config: SamplingConfig,
+    max_tokens: int,
+    max_statements: int = 16,
+    cancel: threading.Event | None = None,
+) -> BodyResult:
+    """Grow the body at `context` one verified statement at a time; the result passes only if the method compiles."""
+    baseline = Baseline.of(checker, text, filename)
+    strict = expect_return(baseline, text, context.offset)
+    end = block_closing(context)
+    timer = {"generation": 0.0, "verification": 0.0}
+
+    def check(body: str, final: bool) -> bool:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        start = time.perf_counter()
+        verdict = verify(checker, text, context.offset, body + end, strict if final else baseline, filename)
+        timer["verification"] += time.perf_counter() - start
+        if final:
+            return verdict.passed
+        return not [e for e in verdict.new_errors if e.code != MISSING_RETURN]
+
+    body, scores, tokens, finished = "", [], 0, False
+    separator = _first_separator(context)
+    greedy = dataclasses.replace(config, samples=1, greedy_first=True)
+    rest = dataclasses.replace(config, samples=max(1, config.samples - 1), greedy_first=False)
+    for _ in range(max_statements):
+        if tokens >= max_tokens:
+            break
+        prompt = context.prefix + body + separator
+        accepted = None
+        for round_config in (greedy, rest):
+            start = time.perf_counter()
+            samples = sampler.sample(prompt, StopRule.LINE, round_config, cancel)
+            timer["generation"] += time.perf_counter() - start
+            for sample in sorted(samples, key=lambda s: -s.mean_logprob):
+                piece = sample.text.strip(" \t\n")
+                if not piece:  # the model closed the block: done, if the method is complete
+                    if sample.finish == "stop" and body and check(body, final=True):
+                        finished = True
+                        break
+                    continue
+                if body.count(piece) >= 2:  # the same statement a third time: a statement-level loop
+                    continue
+                if check(body + separator + piece, final=False):
+                    accepted = (piece, sample)
+                    break
+            if finished or accepted:
+                break
+        if finished or accepted is None:
+            break
+        piece, sample = accepted
+        body += separator + piece
+        scores.append(sample.mean_logprob)
+        tokens += len(sample.token_ids)
+        separator = "\n" + context.indent
+
+    passed = finished or (bool(body) and check(body, final=True))
+    candidate = Candidate(
+        text=body + end,
+        score=sum(scores) / len(scores) if scores else float("-inf"),
+        finish="stop" if finished else "length",
+        verdict="pass" if passed else "fail",
+        raw=body + end,
+    )
+    return BodyResult(candidate, timer["generation"], timer["verification"], len(scores))
+
+
+def _first_separator(context: CursorContext) -> str:
+    """Text between the cursor and the first statement: a line break when the cursor is on the header's line."""
+    current = context.prefix[context.prefix.rfind("\n") + 1 :]
+    if current.strip():
+        return "\n" + context.indent
+    return context.indent[len(current) :] if context.indent.startswith(current) else ""
+
+
+def _header_indent(prefix: str) -> str:
+    for line in reversed(prefix.splitlines()):
+        if line.strip():
+            return line[: len(line) - len(line.lstrip())]
+    return ""
