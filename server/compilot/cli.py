@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         from compilot.lsp.server import main as serve
 
         return serve(argv[1:]) or 0
+    if argv[:1] == ["bench"] and "--fix" in argv:
+        from compilot.bench.fix_bench import main as fix_bench
+
+        return fix_bench([a for a in argv[1:] if a != "--fix"]) or 0
     if argv[:1] == ["bench"]:
         from compilot.bench.run import main as bench
 
@@ -92,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     prepare.set_defaults(run=_prepare)
 
     sub.add_parser("serve", help="run the language server (stdio; --tcp HOST:PORT)")
-    sub.add_parser("bench", help="run the benchmark (see `compilot bench --help`)")
+    sub.add_parser("bench", help="run the benchmark (`compilot bench --help`; `--fix` for fix-to-compile)")
     return parser
 
 

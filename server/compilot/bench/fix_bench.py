@@ -297,7 +297,7 @@ def markdown(run: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m compilot.bench.fix_bench", description=__doc__.split("\n")[0]
+        prog="compilot bench --fix", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--cases", type=int, default=30, help="HumanEval-X files to break (default 30)")
     parser.add_argument("--seed", type=int, default=0)
