@@ -10,7 +10,7 @@ import pytest
 from compilot.context import CursorContext, Kind, StopRule, classify
 from compilot.context.indent import indent_unit
 
-HUMANEVAL = Path("/work/shared/data/humanevalx_java.jsonl")
+HUMANEVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "humanevalx_java.jsonl"
 
 
 def at(marked: str, **kwargs) -> CursorContext:

@@ -1,14 +1,13 @@
 """End to end: headless Neovim's built-in LSP client against the real server, model and javac.
 
 tests/nvim/init.lua does the editor side and writes what it saw to a JSON file, asserted on here.
-Needs Debian's `neovim` (0.7.2) on PATH; skipped without it.
+Needs Debian's `neovim` (0.7.2) on PATH (.ci/run installs it).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,6 @@ BROKEN_LINE = (
 )
 
 
-@pytest.mark.skipif(shutil.which("nvim") is None, reason="needs Neovim (apt-get install -y neovim)")
 def test_neovim_completion_diagnostics_and_quick_fix(tmp_path, embedded_model_dir):
     partial = "        n = values."
     text = CALCULATOR.replace("int n = 0;\n\n", f"int n = 0;\n{partial}\n", 1)
