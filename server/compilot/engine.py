@@ -182,6 +182,7 @@ class Engine:
             top_k=s.top_k,
             seed=s.seed,
             guards=s.guards,
+            repetition_penalty=s.repetition_penalty,
         )
 
     def _candidate(self, context: CursorContext, sample) -> Candidate:
