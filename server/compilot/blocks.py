@@ -57,6 +57,7 @@ def complete_body(
     max_tokens: int,
     max_statements: int = 16,
     cancel: threading.Event | None = None,
+    budget: float = 20.0,
 ) -> BodyResult:
     """Grow the body at `context` one verified statement at a time; the result passes only if the method compiles."""
     baseline = Baseline.of(checker, text, filename)
@@ -78,8 +79,9 @@ def complete_body(
     separator = _first_separator(context)
     greedy = dataclasses.replace(config, samples=1, greedy_first=True)
     rest = dataclasses.replace(config, samples=max(1, config.samples - 1), greedy_first=False)
+    deadline = time.perf_counter() + budget  # an editor wants an answer, even a shorter body
     for _ in range(max_statements):
-        if tokens >= max_tokens:
+        if tokens >= max_tokens or time.perf_counter() > deadline:
             break
         prompt = context.prefix + body + separator
         accepted = None

@@ -21,11 +21,16 @@ class Settings:
     adaptive: bool = True  # draw the greedy candidate first, the others only when it does not compile
     max_new_tokens: int = 48  # for line completions
     max_block_tokens: int = 160  # for whole method bodies
+    block_seconds: float = (
+        15.0  # a method body stops growing after this long; what compiles so far is offered
+    )
     temperature: float = 0.7
     top_k: int = 40
     seed: int | None = 0  # None: a fresh random seed per request
     guards: bool = True  # degeneration guards on the sampler
-    repetition_penalty: float = 1.0  # on generated tokens only; 1.1 cost 8 points of line offers (benchmarks.md)
+    repetition_penalty: float = (
+        1.0  # on generated tokens only; 1.1 cost 8 points of line offers (benchmarks.md)
+    )
     verify: bool = True  # javac checks every candidate
     truncate: bool = True  # a failing multi-line candidate is cut to its longest passing prefix
     max_results: int = 3  # completions returned per request
