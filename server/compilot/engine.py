@@ -133,6 +133,7 @@ class Engine:
                     line_config,
                     s.max_block_tokens,
                     cancel=cancel,
+                    budget=s.block_seconds,
                 )
                 candidates.append(body.candidate)
                 timings["generation"], timings["verification"] = body.generation, body.verification
