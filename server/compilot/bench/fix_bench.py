@@ -296,9 +296,7 @@ def markdown(run: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="compilot bench --fix", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="compilot bench --fix", description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=30, help="HumanEval-X files to break (default 30)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="write the results here as JSON")

@@ -1,11 +1,11 @@
 """Benchmark the language server through the protocol, as an editor would drive it.
 
-Starts `python -m compilot.lsp` over stdio with pygls' client, opens HumanEval-X Java prompts as documents,
-asks for inline completion at the end of each prompt (right after a method header's `{` inside
-`class Solution {`), and re-checks every offered item with an independent `javac -proc:none` process:
-prompt + item + "\\n}\\n" (the item closes the method, the suffix closes the class) must compile.
+Starts `python -m compilot.lsp` over stdio with pygls' client, opens the benchmark's HumanEval-X cases as
+documents (`--kind line`: a solution line removed, the cursor at its start; `--kind block`: the prompt, the
+cursor right after the method header), asks for inline completion at the cursor, and re-checks every offered
+item with the benchmark's independent `javac -proc:none` process (compilot.bench.javac.Judge).
 
-    python -m compilot.lsp.protocol_bench --data ../shared/data/humanevalx_java.jsonl --cases 30 --out r.json
+    python -m compilot.lsp.protocol_bench --kind line --cases 30 --out r.json
 
 Reports the offer rate, client-side latency p50/p95, the items that failed javac (should be none), and the
 server process's peak RSS (VmHWM; the javac JVM is a separate process, reported on its own).
@@ -19,16 +19,16 @@ import contextlib
 import json
 import math
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+
+from compilot.bench.cases import Case, humaneval_block_cases, humaneval_line_cases, load_humaneval
+from compilot.bench.javac import Judge
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "humanevalx_java.jsonl"
 
@@ -59,21 +59,7 @@ def child_pids(pid: int) -> list[int]:
     return children
 
 
-def javac_check(source: str, javac: str) -> tuple[bool, str]:
-    with tempfile.TemporaryDirectory(prefix="compilot-bench-") as folder:
-        path = Path(folder) / "Solution.java"
-        path.write_text(source, encoding="utf-8")
-        proc = subprocess.run(
-            [javac, "-proc:none", "-nowarn", "-d", str(Path(folder) / "out"), str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return proc.returncode == 0, proc.stderr
-
-
-async def run(data: Path, cases: int, init_options: dict, log_path: Path | None) -> dict:
-    prompts = [json.loads(line) for line in data.read_text().splitlines() if line.strip()][:cases]
+async def run(cases: list[Case], init_options: dict, log_path: Path | None) -> dict:
     client = LanguageClient("compilot-protocol-bench", "1")
     statuses: list[dict] = []
 
@@ -120,16 +106,17 @@ async def run(data: Path, cases: int, init_options: dict, log_path: Path | None)
         raise RuntimeError(f"the model failed to load: {statuses[-1].get('message')}")
 
     records = []
-    for i, case in enumerate(prompts):
-        prompt = case["prompt"]
-        uri = f"file:///compilot-bench/case{i}/Solution.java"
+    for i, case in enumerate(cases):
+        uri = f"file:///compilot-bench/case{i}/{case.filename}"
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=uri, language_id="java", version=1, text=prompt)
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="java", version=1, text=case.document
+                )
             )
         )
-        lines = prompt.split("\n")
-        position = types.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
+        before = case.document[: case.offset].split("\n")
+        position = types.Position(line=len(before) - 1, character=len(before[-1].encode("utf-16-le")) // 2)
         start = time.perf_counter()
         result = await client.text_document_inline_completion_async(
             types.InlineCompletionParams(
@@ -143,9 +130,7 @@ async def run(data: Path, cases: int, init_options: dict, log_path: Path | None)
         latency_ms = (time.perf_counter() - start) * 1000
         items = list(result.items if isinstance(result, types.InlineCompletionList) else result or [])
         texts = [it.insert_text if isinstance(it.insert_text, str) else it.insert_text.value for it in items]
-        records.append(
-            {"task_id": case.get("task_id", str(i)), "latency_ms": round(latency_ms), "items": texts}
-        )
+        records.append({"task_id": case.id, "latency_ms": round(latency_ms), "items": texts})
         client.text_document_did_close(
             types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
@@ -164,17 +149,14 @@ async def run(data: Path, cases: int, init_options: dict, log_path: Path | None)
     if log_file:
         log_file.close()
 
-    javac = shutil.which("javac") or "javac"
-    jobs = [(r, text) for r in records for text in r["items"]]
-    prompt_of = {r["task_id"]: p["prompt"] for r, p in zip(records, prompts, strict=True)}
+    judge = Judge()
+    jobs = [(r, case, text) for r, case in zip(records, cases, strict=True) for text in r["items"]]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        verdicts = list(
-            pool.map(lambda job: javac_check(prompt_of[job[0]["task_id"]] + job[1] + "\n}\n", javac), jobs)
-        )
+        verdicts = list(pool.map(lambda job: judge.recheck(job[1], job[2]), jobs))
     failures = [
-        {"task_id": r["task_id"], "item": text, "javac": err[:2000]}
-        for (r, text), (ok, err) in zip(jobs, verdicts, strict=True)
-        if not ok
+        {"task_id": r["task_id"], "item": text, "javac": verdict.new_errors[:5]}
+        for (r, _, text), verdict in zip(jobs, verdicts, strict=True)
+        if not verdict.ok
     ]
     latencies = [r["latency_ms"] for r in records]
     offered = sum(1 for r in records if r["items"])
@@ -206,13 +188,21 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, default=DEFAULT_DATA, help="HumanEval-X Java JSONL (prompt field)"
     )
     parser.add_argument("--cases", type=int, default=30)
+    parser.add_argument("--kind", choices=("line", "block"), default="line", help="HumanEval-X case kind")
+    parser.add_argument("--seed", type=int, default=0, help="picks the line cases")
     parser.add_argument("--out", type=Path, help="write the JSON report here")
     parser.add_argument("--init", default="{}", help="initializationOptions as JSON, e.g. '{\"samples\": 2}'")
     parser.add_argument("--server-log", type=Path, help="write the server's stderr here")
     args = parser.parse_args(argv)
     if not args.data.exists():
         parser.error(f"no data file at {args.data}: pass --data")
-    report = asyncio.run(run(args.data, args.cases, json.loads(args.init), args.server_log))
+    problems = load_humaneval(args.data)
+    if args.kind == "line":
+        cases = humaneval_line_cases(problems, args.cases, args.seed)
+    else:
+        cases = humaneval_block_cases(problems, args.cases)
+    report = asyncio.run(run(cases, json.loads(args.init), args.server_log))
+    report["kind"] = args.kind
     text = json.dumps(report, indent=2)
     if args.out:
         args.out.write_text(text)
