@@ -97,7 +97,6 @@ def test_line_cases_are_deterministic_and_reinsert_to_the_original():
         )
 
 
-@pytest.mark.skipif(not DATA.is_file(), reason="HumanEval-X data not present")
 def test_line_cases_on_the_real_data_reinsert():
     problems = casemod.load_humaneval(DATA)
     by_id = {p["task_id"]: p for p in problems}
@@ -267,8 +266,14 @@ def test_report_writes_a_markdown_table_and_pngs(tmp_path):
     pngs = [p for p in paths if p.suffix == ".png"]
     assert pngs and all(p.read_bytes()[:4] == b"\x89PNG" for p in pngs)
     report.write(run, out, "other")
-    report.write(run, out, "unit")  # replaced in place, the other section kept
+    out.write_text(
+        out.read_text().replace(
+            "<!-- bench:unit", "<!-- notes -->\nBy hand.\n<!-- /notes -->\n<!-- bench:unit", 1
+        )
+    )
+    report.write(run, out, "unit")  # replaced in place, the other section and the notes kept
     text = out.read_text()
+    assert "By hand." in text
     assert text.count("<!-- bench:unit -->") == 1 and text.count("<!-- bench:other -->") == 1
 
 

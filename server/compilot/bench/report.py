@@ -59,6 +59,8 @@ read the latency medians, not the means, and compare configurations within a run
   prefill (no keystroke-to-keystroke reuse).
 - **javac checks/s**: `compilot.verification.timing.median_check_ms` on a 197-line single-class file.
 - **Peak RSS**: `ru_maxrss` of the benchmark process (model + Python), and the checker JVM's VmHWM.
+- **False rejections**: candidates the engine's javac rejected are re-checked by the independent javac too; one
+  it accepts was thrown away for nothing (a javac crash in the warm checker, or an error matched wrongly).
 - Ratios in parentheses are against `alone` (the model alone: one greedy sample, no guards, no javac).
 """
 
@@ -326,6 +328,7 @@ def write(run: dict, out: Path, label: str) -> list[Path]:
     images = charts(run, out.parent / "img", label)
     section = markdown_section(run, label, [f"img/{p.name}" for p in images])
     old = out.read_text(encoding="utf-8") if out.exists() else ""
+    notes = re.search(r"<!-- notes -->\n.*?<!-- /notes -->\n", old, flags=re.S)  # hand-written, kept
     sections = re.findall(r"<!-- bench:(.+?) -->\n.*?<!-- /bench:\1 -->\n", old, flags=re.S)
     bodies = {
         name: re.search(
@@ -335,5 +338,6 @@ def write(run: dict, out: Path, label: str) -> list[Path]:
     }
     bodies[label] = section
     order = sections + ([label] if label not in sections else [])
-    out.write_text(HEADER + "\n" + "\n".join(bodies[n] for n in order), encoding="utf-8")
+    kept = (notes.group(0) + "\n") if notes else ""
+    out.write_text(HEADER + "\n" + kept + "\n".join(bodies[n] for n in order), encoding="utf-8")
     return [out, *images]
