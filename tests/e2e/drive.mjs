@@ -231,7 +231,7 @@ try {
     })));
     return found.length > 0 ? found : null;
   }, {
-    timeoutMs: 60000,
+    timeoutMs: 150000,
     intervalMs: 250,
     onTick: async (n) => { if (n % 40 === 0) await page.keyboard.press("Control+Space"); },
   });
