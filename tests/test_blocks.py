@@ -27,3 +27,48 @@ def test_cursor_already_indented_inside_an_empty_body():
     context = context_at_end("class A {\n    int f() {\n        |}\n}\n")
     assert _first_separator(context) == ""
     assert block_closing(context) == "\n    "
+
+
+class ScriptedSampler:
+    """Plays back fixed statements, one per call, so the body builder's javac gate is tested on its own."""
+
+    def __init__(self, pieces):
+        self.pieces = list(pieces)
+
+    def sample(self, prompt, rule, config, cancel=None):
+        from compilot.generation.sampler import Sample
+
+        text, finish = self.pieces.pop(0) if self.pieces else ("", "stop")
+        return [Sample(text=text, token_ids=[1] * 5, mean_logprob=-0.5, finish=finish)]
+
+
+def build(pieces):
+    from compilot.blocks import complete_body
+    from compilot.generation.sampler import SamplingConfig
+    from compilot.verification.checker import JavaChecker
+
+    document = "class Solution {\n    int twice(int x) {\n"
+    with JavaChecker() as checker:
+        return complete_body(
+            ScriptedSampler(pieces),
+            checker,
+            document,
+            classify(document, len(document)),
+            "Solution.java",
+            SamplingConfig(samples=1),
+            max_tokens=100,
+        )
+
+
+def test_a_statement_cut_off_mid_block_is_never_kept():
+    result = build(
+        [("int y = 2 * x;", "stop"), ("for (int i = 0; i < x; i++) {\n            y = y", "length")]
+    )
+    assert "for" not in result.candidate.text
+    assert result.candidate.verdict == "fail"  # `int y = 2 * x;` alone leaves the method without a return
+
+
+def test_a_body_that_returns_passes():
+    result = build([("int y = 2 * x;", "stop"), ("return y;", "stop"), ("", "stop")])
+    assert result.candidate.verdict == "pass"
+    assert result.candidate.text == "        int y = 2 * x;\n        return y;\n    }"
