@@ -188,6 +188,11 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
                 f"{j['files_used']} used"
             )
         )
+    if notes.get("rejected_rechecked_offline"):
+        lines.append(
+            "- Engine-rejected candidates were re-checked after this run, from the raw candidate texts in its JSON "
+            "(an earlier bench version did not re-check them during the run)"
+        )
     lines += ["", "Configurations:", ""]
     for name, c in run["configs"].items():
         lines.append(f"- `{name}`: {c['description']}")
@@ -202,6 +207,15 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
             "",
             latency_table(run, kind),
         ]
+        rejected = {n: x for n, x in run["summary"][kind].items() if x.get("rejected")}
+        if rejected:
+            lines += [
+                "",
+                "Candidates the engine's javac rejected, re-checked by the independent javac (accepted there = a "
+                "false rejection): "
+                + "; ".join(f"`{n}` {x['false_rejects']} of {x['rejected']}" for n, x in rejected.items())
+                + ".",
+            ]
     block = run["summary"].get("block", {})
     if "defaults" in block and "alone" in block:
         d, a = block["defaults"], block["alone"]
@@ -232,9 +246,15 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
                 f"{'; '.join(f['errors'])[:300]}"
             )
     else:
+        checked = {r["config"] for r in run["results"] if r["checked"]}
+        n_items = sum(
+            ok is not None for r in run["results"] if r["checked"] for ok in r.get("items_recheck_ok", [])
+        )
         lines.append(
-            "None: every item offered by a configuration with javac checking compiled under an "
-            "independent javac."
+            f"None: all {n_items} items offered by configurations with javac checking ({', '.join(sorted(checked))}) "
+            "compiled under an independent javac."
+            if n_items
+            else "None, but vacuously: configurations with javac checking offered no item."
         )
     mic, mem = run["javac_micro"], run["memory"]
     lines += ["", "### Resources", ""]
