@@ -29,7 +29,7 @@ from compilot.settings import Settings
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CORPORA = ("humaneval-block", "humaneval-line", "jdk", "jdk-statement", "jdk-mid", "jdk-block")
 DEFAULT_CORPORA = ("humaneval-block", "humaneval-line", "jdk")
-QUICK_BLOCK, QUICK_LINE = 3, 10
+QUICK_BLOCK, QUICK_LINE = 2, 10
 
 
 def parser() -> argparse.ArgumentParser:
