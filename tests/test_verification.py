@@ -349,3 +349,14 @@ def test_a_body_completed_in_an_unclosed_file_keeps_only_the_end_of_file_error(c
     assert not verify(
         checker, document, len(document), "        return y;\n    }", filename="Solution.java"
     ).passed
+
+
+def test_a_closing_brace_cannot_hide_a_block_the_body_left_open(checker):
+    document = "class Solution {\n    public int twice(int x) {\n"
+    open_loop = "        int y = 0;\n        for (int i = 0; i < x; i++) {\n            y += 2;"
+    verdict = verify(checker, document, len(document), open_loop, filename="Solution.java", closing="\n    }")
+    assert not verdict.passed
+    closed = open_loop + "\n        }\n        return y;"
+    assert verify(
+        checker, document, len(document), closed, filename="Solution.java", closing="\n    }"
+    ).passed

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from compilot.candidate import Candidate
 from compilot.context.types import CursorContext, StopRule
 from compilot.generation.sampler import Cancelled, Sampler, SamplingConfig
-from compilot.verification import lexical
 from compilot.verification.checker import JavaChecker
 from compilot.verification.verifier import Baseline, verify
 
@@ -70,7 +69,7 @@ def complete_body(
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         start = time.perf_counter()
-        verdict = verify(checker, text, context.offset, body + end, strict if final else baseline, filename)
+        verdict = verify(checker, text, context.offset, body, strict if final else baseline, filename, end)
         timer["verification"] += time.perf_counter() - start
         if final:
             return verdict.passed
@@ -99,8 +98,8 @@ def complete_body(
                     continue
                 if body.count(piece) >= 2:  # the same statement a third time: a statement-level loop
                     continue
-                if sample.finish == "length" or lexical.problem(piece) is not None:
-                    continue  # cut off mid-statement: the closing brace appended later would hide an open `{`
+                if sample.finish == "length":
+                    continue  # cut off mid-statement
                 if check(body + separator + piece, final=False):
                     accepted = (piece, sample)
                     break
@@ -114,7 +113,7 @@ def complete_body(
         tokens += len(sample.token_ids)
         separator = "\n" + context.indent
 
-    passed = finished or (bool(body) and lexical.problem(body) is None and check(body, final=True))
+    passed = finished or (bool(body) and check(body, final=True))
     candidate = Candidate(
         text=body + end,
         score=sum(scores) / len(scores) if scores else float("-inf"),

@@ -197,22 +197,17 @@ class Engine:
         baseline = Baseline.of(self.checker, text, filename)
         if context.stop is StopRule.BLOCK:
             baseline = expect_return(baseline, text, context.offset)
-        unique = list(dict.fromkeys(c.text for c in candidates if c.text.strip()))
-        verdicts = dict(
-            zip(
-                unique,
-                verify_many(self.checker, text, context.offset, unique, baseline, filename),
-                strict=True,
-            )
-        )
         closing = block_closing(context) if context.stop is StopRule.BLOCK else ""
-        for body, verdict in list(verdicts.items()):
+        unique = list(dict.fromkeys(c.text for c in candidates if c.text.strip()))
+        bodies = [t[: len(t) - len(closing)] for t in unique]  # a block candidate ends with `closing`
+        results = verify_many(self.checker, text, context.offset, bodies, baseline, filename, closing)
+        verdicts = dict(zip(unique, results, strict=True))
+        for candidate_text, body in zip(unique, bodies, strict=True):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
-            if not verdict.passed and self.settings.truncate and "\n" in body.strip():
-                head = body[: len(body) - len(closing)]
-                verdicts[body] = verify_with_truncation(
-                    self.checker, text, context.offset, head, baseline, filename, closing=closing
+            if not verdicts[candidate_text].passed and self.settings.truncate and "\n" in body.strip():
+                verdicts[candidate_text] = verify_with_truncation(
+                    self.checker, text, context.offset, body, baseline, filename, closing=closing
                 )
         for c in candidates:
             verdict = verdicts.get(c.text)

@@ -60,9 +60,10 @@ def verify(
     insert: str,
     baseline: Baseline | None = None,
     filename: str = "Main.java",
+    closing: str = "",
 ) -> Verdict:
-    """Check `insert` spliced into `document` at character `offset`."""
-    return verify_many(checker, document, offset, [insert], baseline, filename)[0]
+    """Check `insert` (then `closing`) spliced into `document` at character `offset`."""
+    return verify_many(checker, document, offset, [insert], baseline, filename, closing)[0]
 
 
 def verify_many(
@@ -72,17 +73,23 @@ def verify_many(
     inserts: list[str],
     baseline: Baseline | None = None,
     filename: str = "Main.java",
+    closing: str = "",
 ) -> list[Verdict]:
-    """`verify` for several candidates at one cursor, checked in one round trip (in parallel in the JVM)."""
+    """`verify` for several candidates at one cursor, checked in one round trip (in parallel in the JVM).
+
+    `closing` (e.g. "\\n    }", the block's brace that the document lacks) is appended to every candidate
+    after the lexical check: the candidate's own brackets must balance, so the closing brace cannot hide a
+    block the candidate left open.
+    """
     if baseline is None:
         baseline = Baseline.of(checker, document, filename)
     state = lexical.state_at(document, offset)
     verdicts: list[Verdict | None] = [_lexical_verdict(document, offset, text, state) for text in inserts]
     todo = [i for i, verdict in enumerate(verdicts) if verdict is None]
-    texts = [document[:offset] + inserts[i] + document[offset:] for i in todo]
+    texts = [document[:offset] + inserts[i] + closing + document[offset:] for i in todo]
     for i, diagnostics in zip(todo, checker.check_many([(text, filename) for text in texts]), strict=True):
-        new = new_errors(diagnostics, baseline, offset, len(inserts[i]))
-        verdicts[i] = Verdict(not new, new, inserts[i])
+        new = new_errors(diagnostics, baseline, offset, len(inserts[i]) + len(closing))
+        verdicts[i] = Verdict(not new, new, inserts[i] + closing)
     return verdicts
 
 
@@ -103,12 +110,12 @@ def verify_with_truncation(
     """
     if baseline is None:
         baseline = Baseline.of(checker, document, filename)
-    full = verify(checker, document, offset, insert + closing, baseline, filename)
+    full = verify(checker, document, offset, insert, baseline, filename, closing)
     if full.passed:
         return full
     state = lexical.state_at(document, offset)
     for prefix in lexical.statement_prefixes(insert, state)[:max_checks]:
-        verdict = verify(checker, document, offset, prefix + closing, baseline, filename)
+        verdict = verify(checker, document, offset, prefix, baseline, filename, closing)
         if verdict.passed:
             return verdict
     return full
