@@ -48,3 +48,12 @@ def test_a_cancelled_request_raises(tiny_settings):
     engine = Engine(tiny_settings.updated({"verify": False})[0])
     with pytest.raises(Cancelled):
         engine.complete(DOC, CURSOR, cancel=cancel)
+
+
+def test_a_line_request_ends_at_its_time_budget(tiny_settings):
+    engine = Engine(tiny_settings.updated({"lineSeconds": 1e-6})[0])
+    result = engine.complete(DOC, CURSOR)
+    # The greedy round ran out of time at once, so the second round (the other samples) never started.
+    assert [c.finish for c in result.candidates] == ["time"]
+    assert result.items == [] and result.message == "no candidate compiled within lineSeconds (1e-06 s)"
+    engine.checker.close()

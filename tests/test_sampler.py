@@ -1,12 +1,14 @@
 """The decode loop with a tiny random model: N rows from one prefill, reproducible, cancellable."""
 
+import dataclasses
 import threading
+import time
 
 import pytest
 
 from compilot.context.types import StopRule
 from compilot.generation.model import load_model
-from compilot.generation.sampler import Cancelled, Sampler, SamplingConfig
+from compilot.generation.sampler import Cancelled, Sampler, SamplingConfig, lookup_draft
 from compilot.generation.stop_rule import stop_index
 
 PROMPT = "public class A {\n    int f(int x) {\n        return x"
@@ -21,7 +23,7 @@ def test_draws_the_requested_number_of_samples(sampler):
     samples = sampler.sample(PROMPT, StopRule.LINE, SamplingConfig(samples=5, max_new_tokens=8))
     assert len(samples) == 5
     assert all(len(s.token_ids) <= 8 for s in samples)
-    assert all(s.finish in {"stop", "loop", "eos", "length"} for s in samples)
+    assert all(s.finish in {"stop", "loop", "eos", "length", "time"} for s in samples)
 
 
 def test_a_seed_makes_a_request_reproducible(sampler):
@@ -80,3 +82,30 @@ def test_a_set_cancel_event_stops_generation(sampler):
 def test_stop_rule(text, rule, expected):
     end = stop_index(text, rule)
     assert (None if end is None else text[:end]) == expected
+
+
+REPETITIVE = "class A {\n    int total(int[] values) {\n        int sum = 0;\n" + (
+    "        sum += values[0];\n        sum += values[1];\n" * 3
+)
+
+
+@pytest.mark.parametrize("prompt", [PROMPT, REPETITIVE])
+def test_prompt_lookup_drafts_give_the_same_tokens_as_plain_greedy(sampler, prompt):
+    plain = SamplingConfig(samples=1, max_new_tokens=24, temperature=0, lookup=0)
+    drafted = dataclasses.replace(plain, lookup=6)
+    expected = sampler.sample(prompt, StopRule.BLOCK, plain)[0]
+    got = Sampler(sampler.lm).sample(prompt, StopRule.BLOCK, drafted)[0]
+    assert got.token_ids == expected.token_ids
+    assert got.mean_logprob == pytest.approx(expected.mean_logprob, abs=1e-4)
+
+
+def test_lookup_draft_continues_the_latest_earlier_occurrence():
+    assert lookup_draft([1, 2, 3, 9, 1, 2, 3, 7, 8, 1, 2, 3], 2) == [7, 8]
+    assert lookup_draft([5, 6, 7], 4) == []
+
+
+def test_a_past_deadline_stops_decoding(sampler):
+    config = SamplingConfig(samples=3, max_new_tokens=40, deadline=time.monotonic() - 1)
+    samples = sampler.sample(PROMPT, StopRule.BLOCK, config)
+    assert [s.finish for s in samples] == ["time"] * 3
+    assert all(s.token_ids == [] for s in samples)

@@ -139,7 +139,10 @@ class Engine:
                 timings["generation"], timings["verification"] = body.generation, body.verification
             except CheckerError as e:
                 checked, self.checker_problem = False, f"javac checking failed: {e}"
-        for config in self._rounds(context, checked) if not candidates else []:
+        deadline = time.monotonic() + s.line_seconds if s.line_seconds else None
+        for config in self._rounds(context, checked, deadline) if not candidates else []:
+            if candidates and deadline is not None and time.monotonic() > deadline:
+                break  # out of time: offer what the earlier round verified
             t1 = time.perf_counter()
             samples = self.sampler.sample(context.prefix, context.stop, config, cancel)
             fresh = [self._candidate(context, sample) for sample in samples]
@@ -159,15 +162,21 @@ class Engine:
         message = "" if checked or not s.verify else self.checker_problem
         if not items and not message:
             message = "no candidate compiled" if checked else "the model produced no completion here"
+            if any(c.finish == "time" for c in candidates):
+                message += f" within lineSeconds ({s.line_seconds:g} s)"
         return CompletionResult(context, items, candidates, checked, message, timings)
 
-    def _rounds(self, context: CursorContext, checked: bool) -> list[SamplingConfig]:
+    def _rounds(
+        self, context: CursorContext, checked: bool, deadline: float | None = None
+    ) -> list[SamplingConfig]:
         """Adaptive sampling: the greedy candidate alone first; the other samples only if it did not compile.
 
         A batch of one decodes ~2.5x faster per token than a batch of four on CPU, and the greedy line
         compiles more often than not, so most requests end after the first, cheap round.
         """
         full = self._sampling_config(context)
+        if context.stop is not StopRule.BLOCK:
+            full = dataclasses.replace(full, deadline=deadline)
         if not (self.settings.adaptive and checked and full.samples > 1):
             return [full]
         greedy = dataclasses.replace(full, samples=1, greedy_first=True)
@@ -184,6 +193,7 @@ class Engine:
             seed=s.seed,
             guards=s.guards,
             repetition_penalty=s.repetition_penalty,
+            lookup=s.prompt_lookup,
         )
 
     def _candidate(self, context: CursorContext, sample) -> Candidate:

@@ -24,6 +24,10 @@ class Settings:
     block_seconds: float = (
         15.0  # a method body stops growing after this long; what compiles so far is offered
     )
+    line_seconds: float = (
+        2.0  # a line completion stops decoding after this long and offers what compiles (0: no limit)
+    )
+    prompt_lookup: int = 0  # draft tokens from the document for greedy decoding (0: off; slower on CPU)
     temperature: float = 0.7
     top_k: int = 40
     seed: int | None = 0  # None: a fresh random seed per request

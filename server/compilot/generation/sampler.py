@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from dataclasses import dataclass
 
 import torch
@@ -46,6 +47,8 @@ class SamplingConfig:
     repetition_penalty: float = 1.1
     ngram_size: int = 0  # 0: no n-gram block (the attractor stop handles loops; see docs/benchmarks.md)
     greedy_first: bool = True  # row 0 decodes greedily, so best-of-N never loses the model's top choice
+    lookup: int = 0  # a lone greedy row drafts up to this many tokens from the prompt (0: off)
+    deadline: float | None = None  # time.monotonic() after which no more tokens are decoded (finish "time")
     extra_processors: tuple = ()  # more LogitsProcessors, applied guards or not (the benchmark's seed recipe)
 
 
@@ -54,7 +57,7 @@ class Sample:
     text: str  # what to insert at the cursor
     token_ids: list[int]
     mean_logprob: float
-    finish: str  # "stop" (stop rule), "loop" (attractor cut), "eos", "length"
+    finish: str  # "stop" (stop rule), "loop" (attractor cut), "eos", "length", "time" (past the deadline)
 
 
 class Sampler:
@@ -73,9 +76,7 @@ class Sampler:
         self, prompt: str, rule: StopRule, config: SamplingConfig, cancel: threading.Event | None = None
     ) -> list[Sample]:
         tokenizer, device = self.lm.tokenizer, self.lm.device
-        body = prompt.rstrip(" \t\n")
-        heal = prompt[len(body) :]  # cut off so the prompt ends at a natural token boundary
-        prompt_ids = tokenizer(body, add_special_tokens=False)["input_ids"]
+        prompt_ids, heal = self.encode(prompt)
         if not prompt_ids:
             return []
         cache, logits = self._prefill(prompt_ids)
@@ -84,19 +85,7 @@ class Sampler:
         logits = logits.expand(n, -1)
         plen = len(prompt_ids)
         seqs = torch.tensor([prompt_ids] * n, device=device)
-
-        processors = LogitsProcessorList()
-        if heal:
-            processors.append(FirstTokenFilter(self._first_token_mask(heal[0], logits.shape[-1]), plen))
-        stops = StoppingCriteriaList([StopRuleCriteria(tokenizer, plen, rule)])
-        attractor = AttractorStop(plen)
-        if config.guards:
-            if config.repetition_penalty != 1.0:
-                processors.append(GeneratedRepetitionPenalty(config.repetition_penalty, plen))
-            if config.ngram_size:
-                processors.append(GeneratedNgramBlock(config.ngram_size, plen))
-            stops.append(attractor)
-        processors.extend(config.extra_processors)
+        processors, stops, attractor = self.guards(config, rule, plen, heal)
         warpers = LogitsProcessorList()
         if config.temperature > 0:
             warpers.append(TemperatureLogitsWarper(config.temperature))
@@ -105,6 +94,12 @@ class Sampler:
         generator = torch.Generator(device=device)
         generator.manual_seed(config.seed if config.seed is not None else torch.seed())
 
+        if n == 1 and config.lookup and (config.greedy_first or config.temperature == 0):
+            seq, logprob, finish = self._greedy_with_lookup(
+                seqs, logits, cache, processors, stops, config, cancel
+            )
+            return [self._sample_from(seq, plen, logprob, finish, heal, rule, config, attractor)]
+
         rows = list(range(n))  # original row index of each live row
         logprobs: list[list[float]] = [[] for _ in range(n)]
         finished: dict[int, tuple[torch.Tensor, str]] = {}
@@ -112,6 +107,8 @@ class Sampler:
         for _ in range(config.max_new_tokens):
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
+            if _past(config.deadline):
+                break
             scores = processors(seqs, logits.float())
             greedy = scores.argmax(-1)
             if config.temperature > 0:
@@ -137,16 +134,91 @@ class Sampler:
                 rows = [rows[k] for k in keep.tolist()]
             logits = self.lm.model(input_ids=tokens[:, None], cache=cache, use_cache=True).logits[:, -1]
         for k, r in enumerate(rows):
-            finished.setdefault(r, (seqs[k], "length"))
+            finished.setdefault(r, (seqs[k], "time" if _past(config.deadline) else "length"))
 
         samples = []
         for r in range(n):
             seq, finish = finished[r]
-            generated = [t for t in seq[plen:].tolist() if t != eos]
-            if config.guards and attractor.cut(generated) != generated:
-                generated, finish = attractor.cut(generated), "loop"
-            samples.append(self._finish(generated, logprobs[r], heal, rule, finish))
+            samples.append(self._sample_from(seq, plen, logprobs[r], finish, heal, rule, config, attractor))
         return samples
+
+    def encode(self, prompt: str) -> tuple[list[int], str]:
+        """The prompt's token ids, and the trailing whitespace cut off so it ends at a natural token boundary."""
+        body = prompt.rstrip(" \t\n")
+        return self.lm.tokenizer(body, add_special_tokens=False)["input_ids"], prompt[len(body) :]
+
+    @torch.inference_mode()
+    def prefill(self, prompt: str) -> None:
+        """Compute and keep the prompt's key/value cache now (while the user types), so the next request
+        that starts with this prompt only pays for its new tokens."""
+        prompt_ids, _ = self.encode(prompt)
+        if prompt_ids:
+            self._prefill(prompt_ids)
+
+    def guards(
+        self, config: SamplingConfig, rule: StopRule, plen: int, heal: str
+    ) -> tuple[LogitsProcessorList, StoppingCriteriaList, AttractorStop]:
+        """The logits processors and stopping criteria of a request (the attractor stop is in `stops` only
+        with guards on, but is returned either way: the benchmark uses it to spot loops)."""
+        processors = LogitsProcessorList()
+        if heal:
+            vocab = self.lm.model.config.vocab_size
+            processors.append(FirstTokenFilter(self._first_token_mask(heal[0], vocab), plen))
+        stops = StoppingCriteriaList([StopRuleCriteria(self.lm.tokenizer, plen, rule)])
+        attractor = AttractorStop(plen)
+        if config.guards:
+            if config.repetition_penalty != 1.0:
+                processors.append(GeneratedRepetitionPenalty(config.repetition_penalty, plen))
+            if config.ngram_size:
+                processors.append(GeneratedNgramBlock(config.ngram_size, plen))
+            stops.append(attractor)
+        processors.extend(config.extra_processors)
+        return processors, stops, attractor
+
+    def _greedy_with_lookup(self, seqs, logits, cache, processors, stops, config, cancel):
+        """Greedy decoding of one row with prompt-lookup drafts: the same tokens as plain greedy, fewer steps.
+
+        Code repeats its own identifiers, so the tokens that followed the last earlier occurrence of the
+        sequence's tail are a guess of what comes next. Each step feeds the chosen token plus that draft; every
+        draft token the greedy choice agrees with is a step saved, rejected ones leave the cache. Off by default:
+        on this 2-core CPU a forward over 2-9 tokens costs 2-2.5x a one-token step (docs/benchmarks.md), more than
+        the drafts save on line completions. Where a step is launch-bound (a GPU), drafts are nearly free.
+        """
+        eos = self.lm.tokenizer.eos_token_id
+        logprobs: list[float] = []
+        ahead: list[int] = []  # draft tokens in the cache beyond the accepted sequence
+        ahead_logits = logits[:0]  # the logits that follow each of them
+        for step in range(config.max_new_tokens):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if _past(config.deadline):
+                return seqs[0], logprobs, "time"
+            scores = processors(seqs, logits.float())
+            token = int(scores.argmax(-1))
+            logprobs.append(torch.log_softmax(logits.float(), -1)[0, token].item())
+            seqs = torch.cat([seqs, torch.tensor([[token]], device=seqs.device)], 1)
+            if token == eos:
+                return seqs[0], logprobs, "eos"
+            if stops(seqs, scores).any():
+                return seqs[0], logprobs, "stop"
+            if ahead and ahead[0] == token:  # accepted: its key/values are already cached
+                logits, ahead, ahead_logits = ahead_logits[:1], ahead[1:], ahead_logits[1:]
+                continue
+            if ahead:
+                cache.crop(-len(ahead))
+            ahead = lookup_draft(seqs[0].tolist(), config.lookup)[: config.max_new_tokens - step - 2]
+            fed = torch.tensor([[token, *ahead]], device=seqs.device)
+            out = self.lm.model(input_ids=fed, cache=cache, use_cache=True).logits[0]
+            logits, ahead_logits = out[:1], out[1:]
+        return seqs[0], logprobs, "length"
+
+    def _sample_from(self, seq, plen, logprobs, finish, heal, rule, config, attractor) -> Sample:
+        """The finished Sample of one row: loop cut off (guards on), stop rule applied, healed whitespace."""
+        eos = self.lm.tokenizer.eos_token_id
+        generated = [t for t in seq[plen:].tolist() if t != eos]
+        if config.guards and attractor.cut(generated) != generated:
+            generated, finish = attractor.cut(generated), "loop"
+        return self._finish(generated, logprobs, heal, rule, finish)
 
     def _finish(
         self, generated: list[int], logprobs: list[float], heal: str, rule: StopRule, finish: str
@@ -160,7 +232,8 @@ class Sampler:
         elif heal:
             text = text.lstrip(" \t\n")  # the model indented differently: keep the user's indentation
         kept = logprobs[: max(1, len(generated))]
-        return Sample(text=text, token_ids=generated, mean_logprob=sum(kept) / len(kept), finish=finish)
+        score = sum(kept) / len(kept) if kept else float("-inf")
+        return Sample(text=text, token_ids=generated, mean_logprob=score, finish=finish)
 
     def _prefill(self, prompt_ids: list[int]) -> tuple[DynamicCache, torch.Tensor]:
         """The key/value cache and next-token logits for `prompt_ids`, reusing the last prompt's shared start."""
@@ -191,3 +264,17 @@ class Sampler:
         if char not in self._first_token_masks:
             self._first_token_masks[char] = FirstTokenFilter.mask_for(self.lm.tokenizer, char, vocab_size)
         return self._first_token_masks[char]
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() > deadline
+
+
+def lookup_draft(ids: list[int], length: int, longest: int = 3) -> list[int]:
+    """The `length` tokens that followed the latest earlier occurrence of the last 3 (else 2, else 1) tokens."""
+    for n in range(min(longest, len(ids) - 1), 0, -1):
+        tail = ids[-n:]
+        for start in range(len(ids) - n - 1, -1, -1):
+            if ids[start : start + n] == tail:
+                return ids[start + n : start + n + length]
+    return []
