@@ -326,3 +326,31 @@ def test_report_from_saved_json(tmp_path):
     out = tmp_path / "benchmarks.md"
     assert main(["--from-json", str(saved), "--label", "saved", "--out", str(out)]) == 0
     assert "<!-- bench:saved -->" in out.read_text()
+
+
+def test_naive_and_unhurried_configs_run_and_report_latency_targets(tiny_model_dir, tmp_path):
+    data = tmp_path / "he.jsonl"
+    data.write_text("".join(json.dumps(p) + "\n" for p in PROBLEMS))
+    args = parser().parse_args(
+        ["--corpus", "humaneval-line", "--cases", "1", "--configs", "defaults,unhurried,naive"]
+        + ["--humaneval", str(data), "--no-report", "--javac-micro", "0"]
+    )
+    run = run_bench(args, Settings(model=str(tiny_model_dir), samples=2, max_new_tokens=6))
+    assert not run["errors"] and not run["recheck_failures"]
+    by_config = {r["config"]: r for r in run["results"]}
+    assert by_config["defaults"]["timings"]["prefill"] > 0  # the keystroke before was prefilled
+    assert by_config["naive"]["timings"]["prefill"] == 0  # the naive path keeps no cache
+    assert by_config["naive"]["n_samples"] == 2
+    names = " ".join(t["target"] for t in run["targets"])
+    assert "p50 <= 1 s" in names and "unhurried" in names and "naive path" in names
+
+
+def test_cold_javac_reports_the_warm_checkers_errors():
+    from compilot.bench.naive import ColdJavac
+    from compilot.verification.checker import JavaChecker
+
+    source = "class Main {\n    int f() {\n        return y;\n    }\n}\n"
+    cold = ColdJavac().check(source, "Main.java")
+    with JavaChecker() as warm:
+        expected = [d for d in warm.check(source, "Main.java") if d.is_error]
+    assert [(d.code, d.line, d.start) for d in cold] == [(d.code, d.line, d.start) for d in expected]

@@ -101,6 +101,13 @@ class Engine:
                 raise CheckerError(self.checker_problem)
         return list(Baseline.of(self.checker, text, filename).errors)
 
+    def prime(self, text: str, offset: int) -> None:
+        """Prefill the model's cache for the prompt at this cursor, so a request here (or one keystroke on)
+        only pays for its new tokens. An editor's previous keystroke does this as a side effect."""
+        context = classify(text, offset, self.settings.prompt_chars)
+        if context.completes and self.loaded:
+            self.sampler.prefill(context.prefix)
+
     def complete(
         self, text: str, offset: int, filename: str = "Main.java", cancel: threading.Event | None = None
     ) -> CompletionResult:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import time
 from dataclasses import dataclass, field
 
+from compilot.bench.naive import ColdJavac, NaiveSampler
 from compilot.engine import Engine
-from compilot.generation import sampler as sampler_module
+from compilot.generation.model import load_model
 from compilot.settings import Settings
 
 
@@ -17,6 +18,7 @@ class Config:
     description: str
     changes: dict = field(default_factory=dict)  # Settings fields changed from the defaults
     seed_recipe: bool = False  # transformers' RepetitionPenalty(1.3) + NoRepeatNGram(3) over the whole input
+    naive: bool = False  # generate(num_return_sequences), no cache reuse, a javac process per check
 
     def settings(self, base: Settings) -> Settings:
         known = {f.name for f in dataclasses.fields(base)}
@@ -48,6 +50,18 @@ CONFIGS: dict[str, Config] = {
             seed_recipe=True,
         ),
         Config("defaults", "Settings() defaults"),
+        Config(
+            "unhurried",
+            "defaults without the line time budget (lineSeconds 0)",
+            {"line_seconds": 0.0},
+        ),
+        Config(
+            "naive",
+            "defaults the naive way: generate(num_return_sequences=4) with no cache reuse and all rows "
+            "sampled, a javac process per check, no adaptive rounds, whole bodies, no time budget",
+            {"adaptive": False, "stepwise": False, "line_seconds": 0.0},
+            naive=True,
+        ),
         Config("no-guards", "defaults without the degeneration guards", {"guards": False}),
         Config("no-best-of-n", "defaults with one (greedy) sample", {"samples": 1}),
         Config("no-verify", "defaults without javac checking", {"verify": False}),
@@ -88,10 +102,6 @@ def seed_recipe_processors() -> tuple:
     return (RepetitionPenaltyLogitsProcessor(1.3), NoRepeatNGramLogitsProcessor(3))
 
 
-def _has_field(cls, name: str) -> bool:
-    return any(f.name == name for f in dataclasses.fields(cls))
-
-
 class RecordingSampler:
     """Wraps the shared sampler. `begin()` starts a request: it clears the sampler's prompt cache (every
     configuration pays its own prefill, so latencies compare; later rounds of the same request may reuse it) and
@@ -129,51 +139,38 @@ class BenchEngine(Engine):
         cfg = super()._sampling_config(*args, **kwargs)
         if not self.config.seed_recipe:
             return cfg
-        changes = {"greedy_first": False, "repetition_penalty": 1.0, "ngram_size": 0}
-        if _has_field(type(cfg), "extra_processors"):
-            changes["extra_processors"] = tuple(self.extra)
-        return dataclasses.replace(cfg, **changes)
+        return dataclasses.replace(
+            cfg, greedy_first=False, repetition_penalty=1.0, ngram_size=0, extra_processors=tuple(self.extra)
+        )
 
-    def complete(self, *args, **kwargs):
-        if isinstance(self.sampler, RecordingSampler):
-            self.sampler.begin()
-        if self.extra and not _has_field(sampler_module.SamplingConfig, "extra_processors"):
-            with _prepended_processors(self.extra):
-                return super().complete(*args, **kwargs)
-        return super().complete(*args, **kwargs)
+    def begin(self, text: str, offset: int, typing: bool) -> float:
+        """Start a request from a cold prompt cache; with `typing`, first prefill the prompt of the keystroke
+        before (the cursor one character back, that character not yet typed), as the editor's previous
+        request would have. Returns the seconds that prefill took (not part of the request's latency)."""
+        self.sampler.begin()
+        if not typing or offset == 0 or self.config.naive:  # the naive path keeps no cache
+            return 0.0
+        t = time.perf_counter()
+        self.prime(text[: offset - 1] + text[offset:], offset - 1)
+        return time.perf_counter() - t
 
     @property
     def last_samples(self) -> list:
         return getattr(self.sampler, "last", [])
 
 
-@contextlib.contextmanager
-def _prepended_processors(extra: tuple):
-    """Fallback for a sampler without `extra_processors`: the first LogitsProcessorList a request builds (the
-    processors; the second is the warpers) starts with `extra`."""
-    original = sampler_module.LogitsProcessorList
-    built = []
-
-    def factory(*args):
-        lst = original(*args)
-        if not built:
-            lst.extend(extra)
-        built.append(lst)
-        return lst
-
-    sampler_module.LogitsProcessorList = factory
-    try:
-        yield
-    finally:
-        sampler_module.LogitsProcessorList = original
-
-
 def build_engines(names: list[str], base: Settings) -> dict[str, BenchEngine]:
     """One engine per configuration, sharing one loaded model and one warm javac checker."""
     engines: dict[str, BenchEngine] = {}
     shared = None
-    for name in names:
+    for name in sorted(names, key=lambda n: CONFIGS[n].naive):  # a naive engine never loads the model
         engine = BenchEngine(CONFIGS[name], base)
+        if engine.config.naive:
+            engine.lm = shared.lm if shared else load_model(base.model, base.device)
+            engine.sampler = RecordingSampler(NaiveSampler(engine.lm))
+            engine.checker = ColdJavac(base.classpath, base.sourcepath)
+            engines[name] = engine
+            continue
         if shared is None:
             engine.load()
             shared = engine
@@ -182,7 +179,10 @@ def build_engines(names: list[str], base: Settings) -> dict[str, BenchEngine]:
             engine.lm = shared.lm
             engine.sampler = RecordingSampler(shared.sampler._sampler)
         engines[name] = engine
-    checker = next((e.checker for e in engines.values() if e.checker is not None), None)
+    engines = {name: engines[name] for name in names}
+    checker = next(
+        (e.checker for e in engines.values() if e.checker is not None and not e.config.naive), None
+    )
     problem = next((e.checker_problem for e in engines.values() if e.checker_problem), "")
     for engine in engines.values():
         if engine.settings.verify and engine.checker is None:
@@ -195,4 +195,4 @@ def build_engines(names: list[str], base: Settings) -> dict[str, BenchEngine]:
 
 
 def shared_checker(engines: dict[str, BenchEngine]):
-    return next((e.checker for e in engines.values() if e.checker is not None), None)
+    return next((e.checker for e in engines.values() if e.checker is not None and not e.config.naive), None)

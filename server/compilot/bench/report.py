@@ -55,8 +55,12 @@ read the latency medians, not the means, and compare configurations within a run
 - **loops**: share of raw samples caught in a repetition attractor: cut by the guards (`finish == "loop"`) or,
   without guards, whose tokens end in a cycle (`compilot.generation.guards.find_loop`).
 - **Latency**: engine timings per request (seconds): context, generation, verification (the engine's javac
-  checks), total. The sampler's prompt cache is cleared before every request, so each configuration pays its own
-  prefill (no keystroke-to-keystroke reuse).
+  checks), total. The sampler's prompt cache is cleared before every request. In `typing` runs (the default) the
+  prompt of the keystroke before (the cursor one character back, that character not typed yet) is then
+  prefilled, as the editor's previous request does while the user types, and the request is timed after it;
+  `prefill` is that preparatory step, not part of the request. `cold` runs (`--cold`, and every run before
+  that option existed) time each request from an empty cache. "line rule" latency leaves out line cases whose
+  gap is an empty block's only line (the engine completes the whole body there, under `blockSeconds`).
 - **javac checks/s**: `compilot.verification.timing.median_check_ms` on a 197-line single-class file.
 - **Peak RSS**: `ru_maxrss` of the benchmark process (model + Python), and the checker JVM's VmHWM.
 - **False rejections**: candidates the engine's javac rejected are re-checked by the independent javac too; one
@@ -119,11 +123,18 @@ def quality_table(run: dict, kind: str, ratios: bool = True) -> str:
 
 def latency_table(run: dict, kind: str) -> str:
     summary = run["summary"][kind]
+    stages = ["context", "generation", "verification", "total"]
     head = ["config", "context p50/p95", "generation p50/p95", "javac p50/p95", "total p50/p95"]
+    if any(s.get("line_rule_total_p50") is not None for s in summary.values()) and kind == "line":
+        stages.append("line_rule_total")
+        head.append("line rule total p50/p95")
+    if any(s.get("prefill_p50") for s in summary.values()):
+        stages.append("prefill")
+        head.append("prefill before (typing) p50/p95")
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, s in summary.items():
         cells = [f"`{name}`"]
-        for stage in ("context", "generation", "verification", "total"):
+        for stage in stages:
             cells.append(f"{_sec(s.get(stage + '_p50'))} / {_sec(s.get(stage + '_p95'))}")
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
@@ -142,7 +153,8 @@ def console(run: dict) -> str:
         ]
     out += ["", "Targets:"]
     for t in run["targets"]:
-        out.append(f"  [{'MET ' if t['met'] else 'MISS'}] {t['target']}: {t['value']}")
+        mark = "    " if t["met"] is None else "MET " if t["met"] else "MISS"
+        out.append(f"  [{mark}] {t['target']}: {t['value']}")
     mic, mem = run["javac_micro"], run["memory"]
     if "checks_per_s" in mic:
         out.append(
@@ -171,6 +183,7 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
         f"{m['loadavg_end'][0]:.1f} at end); torch {m.get('torch', '?')} with {m.get('torch_threads', '?')} "
         f"threads on {m['device']}; transformers {m['transformers']}; {m['java']}; Python {m['python']}",
         f"- Model: `{m['model']}` ({m['model_name']}), loaded in {m['model_load_s']:.1f} s",
+        f"- Latency timed {m.get('latency', 'cold')} (see What is measured)",
         "- Cases: "
         + ", ".join(
             f"{k}: {run['summary'][k][next(iter(run['summary'][k]))]['cases']}" for k in run["kinds"]
@@ -236,7 +249,8 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
         ]
     lines += ["", "### Targets", "", "| target | value | met |", "|---|---|---|"]
     for t in run["targets"]:
-        lines.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
+        met = "–" if t["met"] is None else "yes" if t["met"] else "**no**"
+        lines.append(f"| {t['target']} | {t['value']} | {met} |")
     lines += ["", "### Independent re-check failures", ""]
     if run["recheck_failures"]:
         for f in run["recheck_failures"]:

@@ -77,6 +77,12 @@ def parser() -> argparse.ArgumentParser:
         default="all",
         help="independently re-check every offered item, or only the top one",
     )
+    p.add_argument(
+        "--cold",
+        action="store_true",
+        help="time every request from an empty prompt cache (default: as typed, the keystroke before has "
+        "prefilled the prompt, as an editor's previous request does; that prefill is reported apart)",
+    )
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--max-new-tokens", type=int, help=argparse.SUPPRESS)
     p.add_argument(
@@ -251,7 +257,7 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
     )
     for case in cases:
         for name in names:
-            results.append(complete_one(engines[name], name, case))
+            results.append(complete_one(engines[name], name, case, typing=not args.cold))
             bar.update(1)
     bar.close()
     errors = [r for r in results if r.get("error")]
@@ -362,6 +368,7 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
     }
     run["targets"] = targets(summary, names, failures, results)
     run["meta"]["wall_s"] = time.time() - started
+    run["meta"]["latency"] = "cold" if args.cold else "typing"
     for extra in engines_extra:
         extra.close()
     if checker is not None:
@@ -383,9 +390,10 @@ def _label(quick: bool, notes: dict, repo: bool) -> str:
     return "quick" if quick else "+".join(notes["corpora"] + (["repo"] if repo else []))
 
 
-def complete_one(engine, name: str, case: Case) -> dict:
+def complete_one(engine, name: str, case: Case, typing: bool = True) -> dict:
     r = {"case": case.id, "kind": case.kind, "config": name}
     try:
+        prefill = engine.begin(case.document, case.offset, typing)
         result = engine.complete(case.document, case.offset, case.filename)
     except Exception as e:  # a crash is a result too: nothing offered
         r.update(
@@ -415,7 +423,7 @@ def complete_one(engine, name: str, case: Case) -> dict:
         checked=result.checked,
         message=result.message,
         context_kind=result.context.kind.value,
-        timings=dict(result.timings),
+        timings=dict(result.timings, prefill=prefill),
         n_candidates=len(result.candidates),
         n_samples=len(samples),
         n_loops=sum(1 for s in samples if is_loop(s)),
@@ -572,6 +580,8 @@ def targets(summary: dict, names: list[str], failures: list, results: list[dict]
                     "met": d is not None and a is not None and (d >= 1.3 * a if a else d > 0),
                 }
             )
+    if "line" in summary and "defaults" in names:
+        out += latency_targets(summary["line"], names)
     if "block" in summary and "defaults" in names:
         v = get("block", "defaults", "offer_rate")
         out.append(
@@ -591,6 +601,48 @@ def targets(summary: dict, names: list[str], failures: list, results: list[dict]
                 }
             )
     return out
+
+
+def latency_targets(line: dict, names: list[str]) -> list[dict]:
+    """The latency issue's targets on line cases: p50/p95, the offer cost of the time budget, the naive ratio."""
+    d = line["defaults"]
+    out = []
+    for q, limit in (("p50", 1.0), ("p95", 2.5)):
+        v, w = d.get(f"total_{q}"), d.get(f"line_rule_total_{q}")
+        out.append(
+            {
+                "target": f"line cases: latency {q} <= {limit:g} s (defaults)",
+                "value": f"{_sec(v)} all line cases; {_sec(w)} where the engine completes a line "
+                "(not an empty block's body)",
+                "met": v is not None and v <= limit,
+            }
+        )
+    if "unhurried" in names:
+        a, b = d["compiled_offer_rate"], line["unhurried"]["compiled_offer_rate"]
+        out.append(
+            {
+                "target": "line cases: compile-checked offer rate at most 5 points below the unhurried config",
+                "value": f"{_pct(a)} vs {_pct(b)} ({100 * (a - b):+.1f} points)",
+                "met": a >= b - 0.05,
+            }
+        )
+    if "naive" in names:
+        n = line["naive"]
+        out.append(
+            {
+                "target": "line cases: the naive path (generate(num_return_sequences), no cache, cold javac) "
+                "for comparison",
+                "value": f"p50 {_sec(n.get('total_p50'))} vs {_sec(d.get('total_p50'))} "
+                f"({_ratio(n.get('total_p50'), d.get('total_p50'))} slower), "
+                f"p95 {_sec(n.get('total_p95'))} vs {_sec(d.get('total_p95'))}",
+                "met": None,
+            }
+        )
+    return out
+
+
+def _sec(v) -> str:
+    return "n/a" if v is None else f"{v:.2f} s"
 
 
 def _pct(v) -> str:
