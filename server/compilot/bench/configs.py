@@ -88,6 +88,8 @@ DEFAULT_CONFIGS = (
     "alone",
     "seed-recipe",
     "defaults",
+    "unhurried",
+    "naive",
     "no-guards",
     "no-best-of-n",
     "no-verify",
