@@ -34,15 +34,17 @@ class ScriptedSampler:
 
     def __init__(self, pieces):
         self.pieces = list(pieces)
+        self.prompts = []
 
     def sample(self, prompt, rule, config, cancel=None):
         from compilot.generation.sampler import Sample
 
+        self.prompts.append(prompt)
         text, finish = self.pieces.pop(0) if self.pieces else ("", "stop")
         return [Sample(text=text, token_ids=[1] * 5, mean_logprob=-0.5, finish=finish)]
 
 
-def build(pieces):
+def build(pieces, sampler=None):
     from compilot.blocks import complete_body
     from compilot.generation.sampler import SamplingConfig
     from compilot.verification.checker import JavaChecker
@@ -50,7 +52,7 @@ def build(pieces):
     document = "class Solution {\n    int twice(int x) {\n"
     with JavaChecker() as checker:
         return complete_body(
-            ScriptedSampler(pieces),
+            sampler or ScriptedSampler(pieces),
             checker,
             document,
             classify(document, len(document)),
@@ -70,5 +72,13 @@ def test_a_statement_cut_off_mid_block_is_never_kept():
 
 def test_a_body_that_returns_passes():
     result = build([("int y = 2 * x;", "stop"), ("return y;", "stop"), ("", "stop")])
+    assert result.candidate.verdict == "pass"
+    assert result.candidate.text == "        int y = 2 * x;\n        return y;\n    }"
+
+
+def test_a_method_closed_without_its_return_is_given_return_to_finish():
+    sampler = ScriptedSampler([("int y = 2 * x;", "stop"), ("", "stop"), (" y;", "stop"), ("", "stop")])
+    result = build(None, sampler)
+    assert sampler.prompts[2].endswith("int y = 2 * x;\n        return")
     assert result.candidate.verdict == "pass"
     assert result.candidate.text == "        int y = 2 * x;\n        return y;\n    }"

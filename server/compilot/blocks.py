@@ -3,7 +3,8 @@
 A 135M model rarely writes a whole body without a wrong type or an invented name somewhere, and one error sinks
 the whole sample. Built one statement at a time, an error costs one statement's resampling: the greedy statement
 first, the other samples only when it does not compile, and the body ends when the model closes the block and the
-finished method compiles (its `missing return statement` included).
+finished method compiles (its `missing return statement` included). When the model closes a method that still
+lacks its `return`, javac says so, and the next statement is started with `return` for the model to finish.
 """
 
 from __future__ import annotations
@@ -65,17 +66,20 @@ def complete_body(
     end = block_closing(context)
     timer = {"generation": 0.0, "verification": 0.0}
 
-    def check(body: str, final: bool) -> bool:
+    def new_errors(body: str, final: bool) -> set[str]:
+        """The codes of the errors `body` adds (a statement may leave the method's return for later)."""
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         start = time.perf_counter()
         verdict = verify(checker, text, context.offset, body, strict if final else baseline, filename, end)
         timer["verification"] += time.perf_counter() - start
-        if final:
-            return verdict.passed
-        return not [e for e in verdict.new_errors if e.code != MISSING_RETURN]
+        return {e.code for e in verdict.new_errors if final or e.code != MISSING_RETURN}
+
+    def check(body: str, final: bool) -> bool:
+        return not new_errors(body, final)
 
     body, scores, tokens, finished = "", [], 0, False
+    lead = ""  # the start of the next statement, given to the model: "return" once javac asked for one
     separator = _first_separator(context)
     greedy = dataclasses.replace(config, samples=1, greedy_first=True)
     rest = dataclasses.replace(config, samples=max(1, config.samples - 1), greedy_first=False)
@@ -83,18 +87,25 @@ def complete_body(
     for _ in range(max_statements):
         if tokens >= max_tokens or time.perf_counter() > deadline:
             break
-        prompt = context.prefix + body + separator
+        given = lead
+        prompt = context.prefix + body + separator + given
         accepted = None
         for round_config in (greedy, rest):
             start = time.perf_counter()
             samples = sampler.sample(prompt, StopRule.LINE, round_config, cancel)
             timer["generation"] += time.perf_counter() - start
             for sample in sorted(samples, key=lambda s: -s.mean_logprob):
-                piece = sample.text.strip(" \t\n")
+                piece = (given + sample.text).strip(" \t\n")
                 if not piece:  # the model closed the block: done, if the method is complete
-                    if sample.finish == "stop" and body and check(body, final=True):
-                        finished = True
-                        break
+                    if sample.finish == "stop" and body:
+                        missing = new_errors(body, final=True)
+                        finished = not missing
+                        if finished:
+                            break
+                        if missing == {MISSING_RETURN}:
+                            lead = "return"
+                    continue
+                if piece == given:
                     continue
                 if body.count(piece) >= 2:  # the same statement a third time: a statement-level loop
                     continue
@@ -103,12 +114,17 @@ def complete_body(
                 if check(body + separator + piece, final=False):
                     accepted = (piece, sample)
                     break
-            if finished or accepted:
+            if finished or accepted or lead != given:
                 break
-        if finished or accepted is None:
+        if finished:
+            break
+        if accepted is None:
+            if lead != given:
+                continue  # javac asked for a return: the next try starts with it
             break
         piece, sample = accepted
         body += separator + piece
+        lead = ""
         scores.append(sample.mean_logprob)
         tokens += len(sample.token_ids)
         separator = "\n" + context.indent
