@@ -82,3 +82,18 @@ def test_a_method_closed_without_its_return_is_given_return_to_finish():
     assert sampler.prompts[2].endswith("int y = 2 * x;\n        return")
     assert result.candidate.verdict == "pass"
     assert result.candidate.text == "        int y = 2 * x;\n        return y;\n    }"
+
+
+def test_a_statement_repeated_with_new_numbers_is_a_loop():
+    pieces = [
+        ("int y1 = x;", "stop"),
+        ("int y2 = x;", "stop"),
+        ("int y3 = x;", "stop"),
+        ("return y1;", "stop"),
+    ]
+    sampler = ScriptedSampler(pieces)
+    result = build(None, sampler)
+    assert "y3" not in result.candidate.text
+    # the third near-copy was rejected, the other samples were asked for, and one finished the method
+    assert result.candidate.text == "        int y1 = x;\n        int y2 = x;\n        return y1;\n    }"
+    assert result.candidate.verdict == "pass"

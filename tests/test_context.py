@@ -124,6 +124,22 @@ def test_block_body_close_block(marked: str, close_block: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    "marked, nested",
+    [
+        ("class A {\n    int f(int x) {\n        |\n    }\n}", False),
+        ("class A {\n    A() {|}\n}", False),
+        ("class A {\n    static {|}\n}", False),
+        ("class A {\n    void f(int x) {\n        if (x > 0) {\n            |\n        }\n    }\n}", True),
+        ("class A {\n    Runnable r = () -> {|};\n}", True),
+    ],
+)
+def test_block_body_knows_a_method_body_from_a_nested_block(marked: str, nested: bool) -> None:
+    ctx = at(marked)
+    assert ctx.kind is Kind.BLOCK_BODY
+    assert ctx.nested is nested
+
+
+@pytest.mark.parametrize(
     "marked",
     [
         "class A {\n  void f() {\n    if (x) {|}\n  }\n}",

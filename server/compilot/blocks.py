@@ -10,6 +10,7 @@ lacks its `return`, javac says so, and the next statement is started with `retur
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -78,14 +79,16 @@ def complete_body(
     def check(body: str, final: bool) -> bool:
         return not new_errors(body, final)
 
+    deadline = time.monotonic() + budget  # an editor wants an answer, even a shorter body
     body, scores, tokens, finished = "", [], 0, False
     lead = ""  # the start of the next statement, given to the model: "return" once javac asked for one
     separator = _first_separator(context)
-    greedy = dataclasses.replace(config, samples=1, greedy_first=True)
-    rest = dataclasses.replace(config, samples=max(1, config.samples - 1), greedy_first=False)
-    deadline = time.perf_counter() + budget  # an editor wants an answer, even a shorter body
+    greedy = dataclasses.replace(config, samples=1, greedy_first=True, deadline=deadline)
+    rest = dataclasses.replace(
+        config, samples=max(1, config.samples - 1), greedy_first=False, deadline=deadline
+    )
     for _ in range(max_statements):
-        if tokens >= max_tokens or time.perf_counter() > deadline:
+        if tokens >= max_tokens or time.monotonic() > deadline:
             break
         given = lead
         prompt = context.prefix + body + separator + given
@@ -107,9 +110,9 @@ def complete_body(
                     continue
                 if piece == given:
                     continue
-                if body.count(piece) >= 2:  # the same statement a third time: a statement-level loop
+                if _repeats(body, piece):
                     continue
-                if sample.finish == "length":
+                if sample.finish in ("length", "time"):
                     continue  # cut off mid-statement
                 if check(body + separator + piece, final=False):
                     accepted = (piece, sample)
@@ -128,6 +131,9 @@ def complete_body(
         scores.append(sample.mean_logprob)
         tokens += len(sample.token_ids)
         separator = "\n" + context.indent
+        if _ends_the_block(piece):
+            finished = check(body, final=True)  # nothing may follow (javac: unreachable statement)
+            break
 
     passed = finished or (bool(body) and check(body, final=True))
     candidate = Candidate(
@@ -138,6 +144,21 @@ def complete_body(
         raw=body + end,
     )
     return BodyResult(candidate, timer["generation"], timer["verification"], len(scores))
+
+
+def _repeats(body: str, statement: str) -> bool:
+    """The same statement a third time, numbers aside (`int sum3 = 0;` after `sum` and `sum2`): a loop."""
+    template = re.compile(re.escape(_NUMBER.sub("#", statement)).replace("\\#", r"\d*"))
+    return len(template.findall(body)) >= 2
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def _ends_the_block(statement: str) -> bool:
+    """A `return` or `throw` at the body's own level: any statement after it would be unreachable."""
+    word = statement.split(None, 1)[0].rstrip(";") if statement.strip() else ""
+    return word in ("return", "throw")
 
 
 def _first_separator(context: CursorContext) -> str:

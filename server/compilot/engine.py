@@ -140,7 +140,7 @@ class Engine:
                     line_config,
                     s.max_block_tokens,
                     cancel=cancel,
-                    budget=s.block_seconds,
+                    budget=self._block_budget(context),
                 )
                 candidates.append(body.candidate)
                 timings["generation"], timings["verification"] = body.generation, body.verification
@@ -172,6 +172,12 @@ class Engine:
             if any(c.finish == "time" for c in candidates):
                 message += f" within lineSeconds ({s.line_seconds:g} s)"
         return CompletionResult(context, items, candidates, checked, message, timings)
+
+    def _block_budget(self, context: CursorContext) -> float:
+        """Seconds for a body: a method's body gets `block_seconds`; a block inside one (an `if` body) is
+        what the user meets while writing lines, so it gets the line budget when there is one."""
+        s = self.settings
+        return s.line_seconds if context.nested and s.line_seconds else s.block_seconds
 
     def _rounds(
         self, context: CursorContext, checked: bool, deadline: float | None = None

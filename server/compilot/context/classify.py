@@ -79,6 +79,7 @@ def _classify(text: str, offset: int, prompt_chars: int) -> CursorContext:
                 indent=header_indent + indent_unit(text),
                 stop=StopRule.BLOCK,
                 close_block=open_block,
+                nested=scope.kind not in (ScopeKind.METHOD, ScopeKind.INITIALIZER),
             )
     kind = _line_kind(tokens, state, blank_line=not text[this_line:offset].strip(), offset=offset)
     indent = leading_whitespace(text, this_line, offset)

@@ -29,6 +29,7 @@ class CursorContext:
     indent: str  # indentation of the line being completed (for BLOCK_BODY: one level inside the block)
     stop: StopRule
     close_block: bool = False  # BLOCK: the document lacks the block's closing `}`, so the completion adds it
+    nested: bool = False  # BLOCK: a block inside a body (if/for/lambda/...), not a method's own body
     reason: str = ""  # why there is no completion, when kind is NONE
 
     @property
