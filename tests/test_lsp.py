@@ -21,6 +21,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from lsp_util import record_status, wait_for
+
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lsp"
@@ -36,25 +38,6 @@ def capabilities() -> types.ClientCapabilities:
         dynamic_registration=False
     )
     return caps
-
-
-def record_status(client: LanguageClient) -> list[dict]:
-    statuses: list[dict] = []
-
-    @client.feature("compilot/status")
-    def on_status(params) -> None:
-        statuses.append(params if isinstance(params, dict) else params._asdict())
-
-    client.statuses = statuses
-    return statuses
-
-
-async def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest_lsp.fixture(

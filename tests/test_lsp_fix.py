@@ -17,6 +17,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from javac_util import javac_errors
+from lsp_util import record_status, wait_for
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
@@ -64,20 +65,8 @@ public class Both {
 """
 
 
-async def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def start(client: LanguageClient, capabilities: types.ClientCapabilities, workspace) -> None:
-    statuses: list[dict] = []
-
-    @client.feature("compilot/status")
-    def on_status(params) -> None:
-        statuses.append(params if isinstance(params, dict) else params._asdict())
+    statuses = record_status(client)
 
     client.init_result = await client.initialize_session(
         types.InitializeParams(

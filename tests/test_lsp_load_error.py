@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
 
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from lsp_util import record_status, wait_for
+
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "compilot.lsp"]))
 async def client(lsp_client: LanguageClient):
-    statuses: list[dict] = []
-
-    @lsp_client.feature("compilot/status")
-    def on_status(params) -> None:
-        statuses.append(params if isinstance(params, dict) else params._asdict())
-
-    lsp_client.statuses = statuses
+    record_status(lsp_client)
     caps = client_capabilities("neovim")
     caps.text_document.inline_completion = types.InlineCompletionClientCapabilities()
     await lsp_client.initialize_session(
@@ -32,10 +26,7 @@ async def client(lsp_client: LanguageClient):
 
 
 async def test_model_load_failure_is_reported(client: LanguageClient, tmp_path):
-    deadline = time.monotonic() + 60
-    while not any(s["state"] == "error" for s in client.statuses):
-        assert time.monotonic() < deadline, client.statuses
-        await asyncio.sleep(0.05)
+    await wait_for(lambda: any(s["state"] == "error" for s in client.statuses), 60, "status error")
     error = next(s for s in client.statuses if s["state"] == "error")
     assert error.get("message")
     assert any(m.type == types.MessageType.Error and "nonexistent" in m.message for m in client.messages)
@@ -61,8 +52,5 @@ async def test_model_load_failure_is_reported(client: LanguageClient, tmp_path):
     )
     assert len(completion.items) == 0
     # javac diagnostics do not need the model.
-    deadline = time.monotonic() + 60
-    while not client.diagnostics.get(uri):
-        assert time.monotonic() < deadline, "no diagnostics without a model"
-        await asyncio.sleep(0.05)
+    await wait_for(lambda: client.diagnostics.get(uri), 60, "diagnostics without a model")
     assert client.diagnostics[uri][0].source == "javac"
