@@ -37,6 +37,35 @@ _DIAG = re.compile(
 )
 
 
+def run_javac(
+    javac: str,
+    source: str,
+    filename: str,
+    classpath: tuple[str, ...],
+    sourcepath: tuple[str, ...],
+    jvm_flags: tuple[str, ...] = (),
+    timeout: float | None = None,
+) -> tuple[list[re.Match], subprocess.CompletedProcess] | str:
+    """Compile `source` as `filename` in a fresh `javac` process and temp dir: javac's error lines about that
+    file (matches of `_DIAG`) and the process, or a message when it timed out."""
+    with tempfile.TemporaryDirectory(prefix="compilot-bench-") as tmp:
+        path = Path(tmp) / filename
+        path.write_text(source, encoding="utf-8")
+        out = Path(tmp) / "classes"
+        out.mkdir()
+        cmd = [javac, *jvm_flags, *JAVAC_FLAGS, "-d", str(out), "-cp", ":".join(classpath)]
+        if sourcepath:
+            cmd += ["-sourcepath", ":".join(sourcepath)]
+        try:
+            process = subprocess.run(
+                [*cmd, str(path)], capture_output=True, text=True, timeout=timeout, cwd=tmp
+            )
+        except subprocess.TimeoutExpired:
+            return f"javac timed out after {timeout:.0f} s"
+    found = [_DIAG.match(line) for line in (process.stdout + process.stderr).splitlines()]
+    return [m for m in found if m and Path(m["file"]).name == filename], process
+
+
 class JavacMissing(Exception):
     pass
 
@@ -103,29 +132,16 @@ class Judge:
         return result
 
     def _compile(self, source: str, filename: str) -> list[JavacError] | str:
-        with tempfile.TemporaryDirectory(prefix="compilot-bench-") as tmp:
-            path = Path(tmp) / filename
-            path.write_text(source, encoding="utf-8")
-            out = Path(tmp) / "classes"
-            out.mkdir()
-            cmd = [self.javac, *JVM_FLAGS, *JAVAC_FLAGS, "-d", str(out), "-cp", ":".join(self.classpath)]
-            if self.sourcepath:
-                cmd += ["-sourcepath", ":".join(self.sourcepath)]
-            cmd.append(str(path))
-            try:
-                r = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout, cwd=tmp)
-            except subprocess.TimeoutExpired:
-                return f"javac timed out after {self.timeout:.0f} s"
-            errors = []
-            for line in (r.stdout + r.stderr).splitlines():
-                m = _DIAG.match(line)
-                if m and Path(m.group("file")).name == filename:
-                    errors.append(
-                        JavacError(int(m.group("line")), m.group("code"), (m.group("args") or "").strip())
-                    )
-            if r.returncode != 0 and not errors:
-                return f"javac exit {r.returncode}: {(r.stdout + r.stderr).strip()[-500:]}"
-            return errors
+        ran = run_javac(
+            self.javac, source, filename, self.classpath, self.sourcepath, JVM_FLAGS, self.timeout
+        )
+        if isinstance(ran, str):
+            return ran
+        found, process = ran
+        errors = [JavacError(int(m["line"]), m["code"], (m["args"] or "").strip()) for m in found]
+        if process.returncode != 0 and not errors:
+            return f"javac exit {process.returncode}: {(process.stdout + process.stderr).strip()[-500:]}"
+        return errors
 
     def recheck(self, case: Case, item: str) -> Recheck:
         """Does `item` inserted at the case's cursor compile (strict) / add no error the document lacked?"""

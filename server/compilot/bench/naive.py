@@ -8,22 +8,14 @@ engine's own, so the configurations differ in speed, not in what they accept.
 
 from __future__ import annotations
 
-import re
-import subprocess
-import tempfile
 import threading
-from pathlib import Path
 
 import torch
 
-from compilot.bench.javac import JAVAC_FLAGS, javac_path
+from compilot.bench.javac import javac_path, run_javac
 from compilot.context.types import StopRule
 from compilot.generation.sampler import Sample, Sampler, SamplingConfig
 from compilot.verification.diagnostics import Diagnostic
-
-_DIAG = re.compile(
-    r"^(?P<file>[^:\n]+\.java):(?P<line>\d+):(?P<col>\d+): (?P<code>compiler\.err\.[\w.]+)(?::\s?(?P<args>.*))?$"
-)
 
 
 class NaiveSampler(Sampler):
@@ -92,21 +84,12 @@ class ColdJavac:
         pass
 
     def _compile(self, source: str, filename: str) -> list[Diagnostic]:
-        with tempfile.TemporaryDirectory(prefix="compilot-naive-") as tmp:
-            path = Path(tmp) / filename
-            path.write_text(source, encoding="utf-8")
-            cmd = [self.javac, *JAVAC_FLAGS, "-d", tmp, "-cp", ":".join(self.classpath)]
-            if self.sourcepath:
-                cmd += ["-sourcepath", ":".join(self.sourcepath)]
-            run = subprocess.run([*cmd, str(path)], capture_output=True, text=True, cwd=tmp)
+        found, _ = run_javac(self.javac, source, filename, self.classpath, self.sourcepath)
         starts = [0] + [i + 1 for i, ch in enumerate(source) if ch == "\n"]
-        found = []
-        for line in (run.stdout + run.stderr).splitlines():
-            m = _DIAG.match(line)
-            if not m or Path(m.group("file")).name != filename:
-                continue
-            row, col = int(m.group("line")), int(m.group("col"))
+        diagnostics = []
+        for m in found:
+            row, col = int(m["line"]), int(m["col"])
             start = starts[row - 1] + col - 1 if row <= len(starts) else -1
-            args = (m.group("args") or "").strip()
-            found.append(Diagnostic("ERROR", m.group("code"), args, row, col, start, start))
-        return found
+            args = (m["args"] or "").strip()
+            diagnostics.append(Diagnostic("ERROR", m["code"], args, row, col, start, start))
+        return diagnostics
