@@ -57,3 +57,14 @@ def test_a_line_request_ends_at_its_time_budget(tiny_settings):
     assert [c.finish for c in result.candidates] == ["time"]
     assert result.items == [] and result.message == "no candidate compiled within lineSeconds (1e-06 s)"
     engine.checker.close()
+
+
+def test_the_line_budget_does_not_cut_a_whole_body_short(tiny_settings):
+    doc = "public class A {\n    int f(int x) {\n        \n    }\n}\n"
+    settings = tiny_settings.updated({"lineSeconds": 1e-6, "stepwise": False})[0]
+    engine = Engine(settings)
+    result = engine.complete(doc, doc.index("        \n") + 8)
+    assert result.context.kind.value == "block_body"
+    assert len(result.candidates) == 2  # both adaptive rounds ran: lineSeconds is for lines
+    assert all(c.finish != "time" for c in result.candidates)
+    engine.checker.close()

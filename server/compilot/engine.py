@@ -146,7 +146,9 @@ class Engine:
                 timings["generation"], timings["verification"] = body.generation, body.verification
             except CheckerError as e:
                 checked, self.checker_problem = False, f"javac checking failed: {e}"
-        deadline = time.monotonic() + s.line_seconds if s.line_seconds else None
+        deadline = None  # lineSeconds bounds line completions; bodies have blockSeconds (stepwise)
+        if s.line_seconds and context.stop is not StopRule.BLOCK:
+            deadline = time.monotonic() + s.line_seconds
         for config in self._rounds(context, checked, deadline) if not candidates else []:
             if candidates and deadline is not None and time.monotonic() > deadline:
                 break  # out of time: offer what the earlier round verified
@@ -187,9 +189,7 @@ class Engine:
         A batch of one decodes ~2.5x faster per token than a batch of four on CPU, and the greedy line
         compiles more often than not, so most requests end after the first, cheap round.
         """
-        full = self._sampling_config(context)
-        if context.stop is not StopRule.BLOCK:
-            full = dataclasses.replace(full, deadline=deadline)
+        full = dataclasses.replace(self._sampling_config(context), deadline=deadline)
         if not (self.settings.adaptive and checked and full.samples > 1):
             return [full]
         greedy = dataclasses.replace(full, samples=1, greedy_first=True)
