@@ -29,6 +29,13 @@ def test_settings_reject_wrong_types():
     assert len(problems) == 3
 
 
+def test_settings_reject_negative_budgets_and_draft_lengths():
+    settings, problems = Settings().updated({"lineSeconds": -1, "promptLookup": -2, "topK": -3})
+    assert len(problems) == 3
+    assert (settings.line_seconds, settings.prompt_lookup) == (Settings().line_seconds, 0)
+    assert Settings().updated({"lineSeconds": 0, "promptLookup": 0})[1] == []  # 0: off
+
+
 def test_rank_keeps_passing_candidates_merges_duplicates_and_orders_by_score():
     candidates = [
         Candidate("a();", -0.5, "stop", verdict="pass"),

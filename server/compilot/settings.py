@@ -92,7 +92,7 @@ def _coerce(name: str, value, current):
             raise TypeError(f"expected an integer, got {value!r}")
         if name in _POSITIVE and value < 1:
             raise ValueError(f"must be at least 1, got {value}")
-        if name == "top_k" and value < 0:
+        if name in ("top_k", "prompt_lookup") and value < 0:
             raise ValueError(f"must be 0 (off) or more, got {value}")
         return value
     if isinstance(current, float):
