@@ -76,6 +76,11 @@ CONFIGS: dict[str, Config] = {
             {"stepwise": False},
         ),
         Config(
+            "prompt-lookup",
+            "defaults with prompt-lookup drafts (8 tokens from the document) for greedy decoding",
+            {"prompt_lookup": 8},
+        ),
+        Config(
             "no-truncate",
             "defaults without cutting failing candidates to a compiling prefix",
             {"truncate": False},
