@@ -27,7 +27,7 @@ class Settings:
     line_seconds: float = (
         2.0  # a line completion stops decoding after this long and offers what compiles (0: no limit)
     )
-    prompt_lookup: int = 0  # draft tokens from the document for greedy decoding (0: off; slower on CPU)
+    prompt_lookup: int = 0  # draft tokens from the document for greedy decoding (0: off)
     temperature: float = 0.7
     top_k: int = 40
     seed: int | None = 0  # None: a fresh random seed per request

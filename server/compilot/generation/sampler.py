@@ -181,8 +181,9 @@ class Sampler:
         Code repeats its own identifiers, so the tokens that followed the last earlier occurrence of the
         sequence's tail are a guess of what comes next. Each step feeds the chosen token plus that draft; every
         draft token the greedy choice agrees with is a step saved, rejected ones leave the cache. Off by default:
-        on this 2-core CPU a forward over 2-9 tokens costs 2-2.5x a one-token step (docs/benchmarks.md), more than
-        the drafts save on line completions. Where a step is launch-bound (a GPU), drafts are nearly free.
+        on a CPU a forward over several tokens costs much more than a one-token step, and line completions gained
+        nothing (run `prompt-lookup` in docs/benchmarks.md). Where a step is launch-bound (a GPU), drafts are
+        nearly free.
         """
         eos = self.lm.tokenizer.eos_token_id
         logprobs: list[float] = []
