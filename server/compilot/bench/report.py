@@ -361,6 +361,15 @@ def write(run: dict, out: Path, label: str) -> list[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     images = charts(run, out.parent / "img", label)
     section = markdown_section(run, label, [f"img/{p.name}" for p in images])
+    return [write_section(out, label, section), *images]
+
+
+def write_section(out: Path, label: str, section: str) -> Path:
+    """Write (or replace) the section `label` of the Markdown report; the other sections and the notes stay.
+    `section` runs from `<!-- bench:LABEL -->` to `<!-- /bench:LABEL -->` and a line end (`compilot bench
+    --protocol` writes its sections with this)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     old = out.read_text(encoding="utf-8") if out.exists() else ""
     notes = re.search(r"<!-- notes -->\n.*?<!-- /notes -->\n", old, flags=re.S)  # hand-written, kept
     sections = re.findall(r"<!-- bench:(.+?) -->\n.*?<!-- /bench:\1 -->\n", old, flags=re.S)
@@ -374,4 +383,4 @@ def write(run: dict, out: Path, label: str) -> list[Path]:
     order = sections + ([label] if label not in sections else [])
     kept = (notes.group(0) + "\n") if notes else ""
     out.write_text(HEADER + "\n" + kept + "\n".join(bodies[n] for n in order), encoding="utf-8")
-    return [out, *images]
+    return out
