@@ -41,7 +41,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cases", type=int, help="cases per kind (default 40; --quick: 6 block, 10 line)")
     p.add_argument(
-        "--configs", help=f"comma-separated, from: {','.join(CONFIGS)} (default: all but no-adaptive)"
+        "--configs",
+        help=f"comma-separated, from: {','.join(CONFIGS)} (default: all but no-adaptive; --protocol: "
+        "alone,defaults)",
     )
     p.add_argument(
         "--corpus", help=f"comma-separated, from: {','.join(CORPORA)} (default: {','.join(DEFAULT_CORPORA)})"
@@ -83,6 +85,32 @@ def parser() -> argparse.ArgumentParser:
         help="time every request from an empty prompt cache (default: as typed, the keystroke before has "
         "prefilled the prompt, as an editor's previous request does; that prefill is reported apart)",
     )
+    p.add_argument(
+        "--protocol",
+        action="store_true",
+        help="drive the real language server (python -m compilot.lsp over stdio, one per config) in the "
+        "timing modes of --modes (compilot/bench/protocol.py)",
+    )
+    p.add_argument(
+        "--modes",
+        help="--protocol: comma-separated, from: jump (open, wait, ask at the cursor), typing (ask at the "
+        "keystroke before, cancel it as the keystroke arrives, ask again) (default: both)",
+    )
+    p.add_argument(
+        "--open-wait",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="--protocol: seconds between didOpen and the first request (default 3.0)",
+    )
+    p.add_argument(
+        "--keystroke-ms",
+        type=float,
+        default=300.0,
+        metavar="MS",
+        help="--protocol, typing: milliseconds from the keystroke before's request to the keystroke "
+        "(default 300)",
+    )
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--max-new-tokens", type=int, help=argparse.SUPPRESS)
     p.add_argument(
@@ -109,11 +137,28 @@ def main(argv: list[str]) -> int:
         from compilot.bench import report
 
         run = json.loads(args.from_json.read_text())
+        if run.get("bench") == "protocol":
+            from compilot.bench import protocol
+
+            label = args.label or protocol.default_label(run["notes"], bool(run["notes"].get("repo")))
+            print(protocol.console(run))
+            path = report.write_section(args.out, label, protocol.markdown_section(run, label))
+            log(f"compilot bench: wrote {path}")
+            return 0
         label = args.label or _label(args.quick, run["notes"], bool(run["notes"].get("repo")))
         print(report.console(run))
         paths = report.write(run, args.out, label)
         log("compilot bench: wrote " + ", ".join(str(p) for p in paths))
         return 0
+    if args.protocol:
+        from compilot.bench.protocol import ProtocolError, run_protocol_bench
+
+        try:
+            run = run_protocol_bench(args, command="compilot bench " + " ".join(argv))
+        except (BenchError, ProtocolError) as e:
+            print(f"compilot bench: {e}", file=sys.stderr)
+            return 2
+        return 1 if run["recheck_failures"] else 0
     try:
         run = run_bench(args, base, command="compilot bench " + " ".join(argv))
     except BenchError as e:
