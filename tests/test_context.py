@@ -270,16 +270,16 @@ def _long_class(methods: int) -> str:
     return "package p;\n\nimport java.util.*;\n\nclass A {\n" + body + "    void last() {\n        |"
 
 
-def test_prefix_is_everything_when_it_fits() -> None:
+def test_prefix_window_is_everything_when_it_fits() -> None:
     marked = _long_class(3)
-    ctx = at(marked)
+    ctx = at(marked, prompt_style="window")
     assert ctx.prefix == marked[: marked.index("|")]
     assert ctx.suffix == ""
 
 
 def test_prefix_window_is_bounded_and_starts_at_a_member() -> None:
     marked = _long_class(200)
-    ctx = at(marked, prompt_chars=1000)
+    ctx = at(marked, prompt_chars=1000, prompt_style="window")
     assert 0 < len(ctx.prefix) <= 1000
     assert marked[: marked.index("|")].endswith(ctx.prefix)
     first_line = ctx.prefix.splitlines()[0]
@@ -290,13 +290,13 @@ def test_prefix_window_prefers_the_class_header() -> None:
     marked = _long_class(10)
     full = marked.index("|")
     class_start = marked.index("class A")
-    ctx = at(marked, prompt_chars=full - class_start + 5)
+    ctx = at(marked, prompt_chars=full - class_start + 5, prompt_style="window")
     assert ctx.prefix.startswith("class A {")
 
 
 def test_prefix_window_on_one_huge_line() -> None:
     text = "class A { int x = " + "1 + " * 5000
-    ctx = classify(text, len(text), prompt_chars=100)
+    ctx = classify(text, len(text), prompt_chars=100, prompt_style="window")
     assert len(ctx.prefix) == 100
 
 
@@ -341,12 +341,16 @@ SAMPLES = [
 ]
 
 
+@pytest.mark.parametrize("style", ["outline", "window"])
 @pytest.mark.parametrize("sample", SAMPLES)
-def test_never_raises_at_any_offset(sample: str) -> None:
+def test_never_raises_at_any_offset(sample: str, style: str) -> None:
     for offset in range(len(sample) + 1):
-        ctx = classify(sample, offset)
+        ctx = classify(sample, offset, prompt_style=style)
         assert not ctx.reason.startswith("context error"), (offset, ctx.reason)
-        assert ctx.prefix == sample[:offset][-len(ctx.prefix) :] if ctx.prefix else True
+        cursor_line = sample[sample.rfind("\n", 0, offset) + 1 : offset]
+        assert ctx.prefix.endswith(cursor_line), offset  # the prompt ends with the text typed at the cursor
+        if style == "window":
+            assert ctx.prefix == sample[:offset][-len(ctx.prefix) :] if ctx.prefix else True
         assert ctx.suffix == sample[offset:]
 
 
@@ -371,4 +375,6 @@ def test_humaneval_prompts_are_open_method_bodies() -> None:
         assert ctx.close_block
         assert ctx.indent == " " * 8
         assert ctx.stop is StopRule.BLOCK
-        assert ctx.prefix == prompt
+        assert ctx.prefix.endswith(prompt[prompt.rindex("/**") :])  # the method with its javadoc, whole
+        assert len(ctx.prefix) <= len(prompt)  # helpers' bodies and javadoc elided
+        assert classify(prompt, len(prompt), prompt_style="window").prefix == prompt

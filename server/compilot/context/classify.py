@@ -21,6 +21,7 @@ from compilot.context.lexer import (
     structure,
     tokenize,
 )
+from compilot.context.prompt import OUTLINE, build_prompt
 from compilot.context.scopes import (
     ANONYMOUS,
     HEADED_SCOPES,
@@ -31,7 +32,6 @@ from compilot.context.scopes import (
     track,
 )
 from compilot.context.types import CursorContext, Kind, StopRule
-from compilot.context.window import window_start
 
 _INSIDE = {
     LINE_COMMENT: "inside a line comment",
@@ -44,20 +44,20 @@ _INSIDE = {
 _CONTROL_HEADS = frozenset({"if", "for", "while"})  # `if (...)` may be followed by a braceless statement
 
 
-def classify(text: str, offset: int, prompt_chars: int = 3000) -> CursorContext:
+def classify(text: str, offset: int, prompt_chars: int = 3000, prompt_style: str = OUTLINE) -> CursorContext:
     """The completion context at `offset` in `text` (clamped into the text); never raises."""
     try:
-        return _classify(text, offset, prompt_chars)
+        return _classify(text, offset, prompt_chars, prompt_style)
     except Exception as exc:  # a crash here would take the keystroke down with it
         return _none(text if isinstance(text, str) else "", 0, "", f"context error: {exc!r}")
 
 
-def _classify(text: str, offset: int, prompt_chars: int) -> CursorContext:
+def _classify(text: str, offset: int, prompt_chars: int, prompt_style: str) -> CursorContext:
     text = text if isinstance(text, str) else str(text or "")
     offset = max(0, min(int(offset), len(text)))
     items, open_at_end = structure(text, offset)
     state = track(text, items)
-    prefix = text[window_start(text, offset, int(prompt_chars), state.stack) : offset]
+    prefix = build_prompt(text, offset, state.stack, int(prompt_chars), prompt_style)
     if open_at_end is not None:
         return _none(text, offset, prefix, _INSIDE[open_at_end[0]])
     if not state.in_class():

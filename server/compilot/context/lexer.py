@@ -92,10 +92,13 @@ _STRUCTURE = re.compile(
 )
 
 
-def structure(text: str, end: int) -> tuple[list[tuple[str, int]], tuple[str, int] | None]:
+def structure(
+    text: str, end: int, comments: list[tuple[int, int]] | None = None
+) -> tuple[list[tuple[str, int]], tuple[str, int] | None]:
     """The (char, offset) of every brace, paren, bracket and `;` in `text[:end]`, and what is open at `end`.
 
-    Much cheaper than `tokenize` because identifiers and operators never become match objects.
+    Much cheaper than `tokenize` because identifiers and operators never become match objects. With a
+    `comments` list, the (start, end) of every comment is appended to it as well.
     """
     items = []
     last = None
@@ -106,6 +109,8 @@ def structure(text: str, end: int) -> tuple[list[tuple[str, int]], tuple[str, in
         p = m.start("punct")
         if p >= 0:
             items.append((text[p], p))
+        elif comments is not None and m.lastgroup in _COMMENTS:
+            comments.append((m.start(m.lastgroup), m.end()))
     open_at_end = _open_token(last) if last is not None and last.end() == end else None
     return items, open_at_end
 

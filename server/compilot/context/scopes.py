@@ -8,6 +8,7 @@ an unfinished argument list is known to be mid-statement, and stray closers neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -87,8 +88,11 @@ class ScopeState:
         return any(s.kind is ScopeKind.CLASS for s in self.stack)
 
 
-def track(text: str, items: list[tuple[str, int]]) -> ScopeState:
-    """Walk the structural characters (see `lexer.structure`) keeping the open braces and parentheses."""
+def track(
+    text: str, items: list[tuple[str, int]], on_close: Callable[[Scope, int], None] | None = None
+) -> ScopeState:
+    """Walk the structural characters (see `lexer.structure`) keeping the open braces and parentheses;
+    `on_close(scope, offset)` is called for each scope its `}` closes (unresolved: resolve it if needed)."""
     file = Scope(brace=-1, outer=None, mark=-1, paren_base=0, kind=ScopeKind.FILE, resolved=True)
     stack = [file]
     depth = 0  # open `(` and `[`
@@ -110,6 +114,8 @@ def track(text: str, items: list[tuple[str, int]]) -> ScopeState:
             stack.append(Scope(pos, outer, outer.stmt_mark, depth, not outer.semicolon, pos, bounds=[pos]))
         elif len(stack) > 1:  # `}`; a stray one closes nothing
             last_closed = stack.pop()
+            if on_close is not None:
+                on_close(last_closed, pos)
             depth = last_closed.paren_base
             outer = stack[-1]
             if depth == outer.paren_base:
