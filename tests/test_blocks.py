@@ -36,7 +36,7 @@ class ScriptedSampler:
         self.pieces = list(pieces)
         self.prompts = []
 
-    def sample(self, prompt, rule, config, cancel=None):
+    def sample(self, prompt, rule, config, cancel=None, key=""):
         from compilot.generation.sampler import Sample
 
         self.prompts.append(prompt)

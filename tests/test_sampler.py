@@ -48,7 +48,7 @@ def test_the_next_prompt_reuses_the_shared_start(sampler):
     sampler.sample(PROMPT, StopRule.LINE, config)
     sampler.sample(PROMPT + " + 1", StopRule.LINE, config)
     prompt_tokens = len(sampler.lm.tokenizer(PROMPT, add_special_tokens=False)["input_ids"])
-    assert sampler.reused_tokens >= prompt_tokens - 2
+    assert sampler.prompts.reused_tokens >= prompt_tokens - 2
 
 
 def test_cache_reuse_gives_the_same_samples_as_a_cold_start(sampler, tiny_model_dir):

@@ -59,6 +59,7 @@ def complete_body(
     max_tokens: int,
     max_statements: int = 16,
     cancel: threading.Event | None = None,
+    key: str = "",
     budget: float = 20.0,
 ) -> BodyResult:
     """Grow the body at `context` one verified statement at a time; the result passes only if the method compiles."""
@@ -95,7 +96,7 @@ def complete_body(
         accepted = None
         for round_config in (greedy, rest):
             start = time.perf_counter()
-            samples = sampler.sample(prompt, StopRule.LINE, round_config, cancel)
+            samples = sampler.sample(prompt, StopRule.LINE, round_config, cancel, key)
             timer["generation"] += time.perf_counter() - start
             for sample in sorted(samples, key=lambda s: -s.mean_logprob):
                 piece = (given + sample.text).strip(" \t\n")

@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument(
         "--no-adaptive", dest="adaptive", action="store_false", default=None, help="draw all samples at once"
     )
+    complete.add_argument(
+        "--line-seconds",
+        type=float,
+        default=0.0,
+        help="stop decoding a line after this long (default 0: no limit; a person waits for one answer here, "
+        "unlike an editor, whose default budget is 2 s)",
+    )
+    complete.add_argument("--prompt", choices=("outline", "window"), help="prompt style (default outline)")
     complete.add_argument("--classpath", help="jars and folders, ':'-separated")
     complete.add_argument("--sourcepath", help="source roots, ':'-separated")
     complete.add_argument("--release", dest="java_release", type=int, help="Java release to check against")

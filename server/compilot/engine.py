@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from compilot.blocks import block_closing, complete_body, expect_return
 from compilot.candidate import Candidate
 from compilot.context import classify
+from compilot.context.prompt import OUTLINE, document_prompt
 from compilot.context.types import CursorContext, StopRule
 from compilot.generation.model import LoadedModel, load_model
 from compilot.generation.sampler import Cancelled, Sampler, SamplingConfig
@@ -101,20 +102,41 @@ class Engine:
                 raise CheckerError(self.checker_problem)
         return list(Baseline.of(self.checker, text, filename).errors)
 
-    def prime(self, text: str, offset: int) -> None:
-        """Prefill the model's cache for the prompt at this cursor, so a request here (or one keystroke on)
-        only pays for its new tokens. An editor's previous keystroke does this as a side effect."""
-        context = classify(text, offset, self.settings.prompt_chars)
-        if context.completes and self.loaded:
-            self.sampler.prefill(context.prefix)
+    def prime(
+        self, text: str, offset: int | None, key: str = "", cancel: threading.Event | None = None
+    ) -> None:
+        """Prefill the model's cache for the prompt at this cursor (None: the document's file context), so a
+        request there (or one keystroke on) only pays for its new tokens. Raises Cancelled between chunks."""
+        if not self.loaded:
+            return
+        s = self.settings
+        if offset is None:
+            prompt = document_prompt(text, s.prompt_chars) if s.prompt == OUTLINE else ""
+        else:
+            context = classify(text, offset, s.prompt_chars, s.prompt)
+            prompt = context.prefix if context.completes else ""
+        if prompt:
+            self.sampler.prefill(prompt, key, cancel)
+
+    def forget(self, key: str) -> None:
+        """Drop a closed document's cached prompt."""
+        if self.loaded:
+            self.sampler.prompts.forget(key)
 
     def complete(
-        self, text: str, offset: int, filename: str = "Main.java", cancel: threading.Event | None = None
+        self,
+        text: str,
+        offset: int,
+        filename: str = "Main.java",
+        cancel: threading.Event | None = None,
+        key: str | None = None,
     ) -> CompletionResult:
-        """Completions for the cursor at character `offset` of `text`. Raises Cancelled when `cancel` is set."""
+        """Completions for the cursor at character `offset` of `text`. Raises Cancelled when `cancel` is set.
+        `key` names the document whose cached prompt to reuse (default: `filename`)."""
         s = self.settings
+        key = filename if key is None else key
         t0 = time.perf_counter()
-        context = classify(text, offset, s.prompt_chars)
+        context = classify(text, offset, s.prompt_chars, s.prompt)
         timings = {"context": time.perf_counter() - t0}
         if not context.completes:
             return CompletionResult(context, [], [], False, context.reason, timings)
@@ -141,6 +163,7 @@ class Engine:
                     s.max_block_tokens,
                     cancel=cancel,
                     budget=self._block_budget(context),
+                    key=key,
                 )
                 candidates.append(body.candidate)
                 timings["generation"], timings["verification"] = body.generation, body.verification
@@ -153,7 +176,7 @@ class Engine:
             if candidates and deadline is not None and time.monotonic() > deadline:
                 break  # out of time: offer what the earlier round verified
             t1 = time.perf_counter()
-            samples = self.sampler.sample(context.prefix, context.stop, config, cancel)
+            samples = self.sampler.sample(context.prefix, context.stop, config, cancel, key)
             fresh = [self._candidate(context, sample) for sample in samples]
             candidates += fresh
             t2 = time.perf_counter()

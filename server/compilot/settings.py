@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from compilot.context.prompt import STYLES as PROMPT_STYLES
+
 EMBEDDED_MODEL = "embedded:smollm2-135m"
 
 
@@ -41,7 +43,8 @@ class Settings:
     java_release: int | None = None  # None: the running JDK's release
     classpath: tuple[str, ...] = ()
     sourcepath: tuple[str, ...] = ()
-    prompt_chars: int = 3000  # characters of text before the cursor given to the model
+    prompt: str = "outline"  # "outline": the file's outline then the enclosing member; "window": text before
+    prompt_chars: int = 3000  # characters of the file context (the member gets half as many) or the window
     check_timeout: float = 10.0  # seconds before a hanging javac checker is restarted
     log_level: str = "info"
 
@@ -66,6 +69,7 @@ def _snake(key: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in key)
 
 
+_CHOICES = {"prompt": PROMPT_STYLES}
 _OPTIONAL_INT = {"seed", "java_release"}
 _POSITIVE = {"samples", "max_new_tokens", "max_block_tokens", "max_results", "prompt_chars"}
 
@@ -104,5 +108,7 @@ def _coerce(name: str, value, current):
     if isinstance(current, str):
         if not isinstance(value, str) or not value:
             raise TypeError(f"expected a non-empty string, got {value!r}")
+        if name in _CHOICES and value not in _CHOICES[name]:
+            raise ValueError(f"expected one of {', '.join(_CHOICES[name])}, got {value!r}")
         return value
     raise TypeError(f"cannot set {name}")

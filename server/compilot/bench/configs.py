@@ -119,9 +119,8 @@ class RecordingSampler:
         self.last: list = []
 
     def begin(self) -> None:
-        s = self._sampler
-        if hasattr(s, "_cache"):
-            s._cached_ids, s._cache, s._cached_logits = [], None, None
+        if hasattr(self._sampler, "prompts"):
+            self._sampler.prompts.clear()
         self.last = []
 
     def sample(self, *args, **kwargs):

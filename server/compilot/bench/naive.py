@@ -21,12 +21,17 @@ from compilot.verification.diagnostics import Diagnostic
 class NaiveSampler(Sampler):
     """`generate(num_return_sequences=N)`: every row sampled (no greedy first row), no cache reuse."""
 
-    def prefill(self, prompt: str) -> None:
+    def prefill(self, prompt: str, key: str = "", cancel: threading.Event | None = None) -> None:
         """Nothing is kept between requests on the naive path."""
 
     @torch.inference_mode()
     def sample(
-        self, prompt: str, rule: StopRule, config: SamplingConfig, cancel: threading.Event | None = None
+        self,
+        prompt: str,
+        rule: StopRule,
+        config: SamplingConfig,
+        cancel: threading.Event | None = None,
+        key: str = "",
     ) -> list[Sample]:
         prompt_ids, heal = self.encode(prompt)
         if not prompt_ids:

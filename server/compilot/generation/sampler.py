@@ -7,7 +7,6 @@ guards are `LogitsProcessor`s and `StoppingCriteria`, applied exactly as `genera
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from dataclasses import dataclass
@@ -29,11 +28,8 @@ from compilot.generation.guards import (
     GeneratedRepetitionPenalty,
 )
 from compilot.generation.model import LoadedModel
+from compilot.generation.prompt_cache import Cancelled, PromptCache
 from compilot.generation.stop_rule import StopRuleCriteria, stop_index
-
-
-class Cancelled(Exception):
-    """The caller asked to stop (the document changed, or the client cancelled the request)."""
 
 
 @dataclass(frozen=True)
@@ -61,25 +57,29 @@ class Sample:
 
 
 class Sampler:
-    """Owns a model and the key/value cache of the last prompt, reused when the next prompt shares its start."""
+    """Owns a model and the key/value caches of each document's latest prompt (`PromptCache`), reused when the
+    next prompt for that document shares its start."""
 
-    def __init__(self, lm: LoadedModel):
+    def __init__(self, lm: LoadedModel, prompts: PromptCache | None = None):
         self.lm = lm
-        self._cached_ids: list[int] = []
-        self._cache: DynamicCache | None = None
-        self._cached_logits: torch.Tensor | None = None
+        self.prompts = prompts or PromptCache(self._forward)
         self._first_token_masks: dict[str, torch.Tensor] = {}
-        self.reused_tokens = 0  # prompt tokens served from the cache on the last call (for the benchmark)
 
     @torch.inference_mode()
     def sample(
-        self, prompt: str, rule: StopRule, config: SamplingConfig, cancel: threading.Event | None = None
+        self,
+        prompt: str,
+        rule: StopRule,
+        config: SamplingConfig,
+        cancel: threading.Event | None = None,
+        key: str = "",
     ) -> list[Sample]:
+        """`config.samples` completions of `prompt`; `key` names the document whose cached prompt to reuse."""
         tokenizer, device = self.lm.tokenizer, self.lm.device
         prompt_ids, heal = self.encode(prompt)
         if not prompt_ids:
             return []
-        cache, logits = self._prefill(prompt_ids)
+        cache, logits = self.prompts.prefill(key, prompt_ids, cancel)
         n = config.samples
         cache.batch_repeat_interleave(n)
         logits = logits.expand(n, -1)
@@ -148,12 +148,17 @@ class Sampler:
         return self.lm.tokenizer(body, add_special_tokens=False)["input_ids"], prompt[len(body) :]
 
     @torch.inference_mode()
-    def prefill(self, prompt: str) -> None:
+    def prefill(self, prompt: str, key: str = "", cancel: threading.Event | None = None) -> None:
         """Compute and keep the prompt's key/value cache now (while the user types), so the next request
-        that starts with this prompt only pays for its new tokens."""
+        that starts with this prompt only pays for its new tokens. Raises Cancelled between chunks."""
         prompt_ids, _ = self.encode(prompt)
         if prompt_ids:
-            self._prefill(prompt_ids)
+            self.prompts.prefill(key, prompt_ids, cancel)
+
+    def _forward(self, ids: list[int], cache: DynamicCache) -> torch.Tensor:
+        """Feed `ids` after what `cache` holds; the (1, vocab) logits after the last one."""
+        fed = torch.tensor([ids], device=self.lm.device)
+        return self.lm.model(input_ids=fed, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
 
     def guards(
         self, config: SamplingConfig, rule: StopRule, plen: int, heal: str
@@ -235,31 +240,6 @@ class Sampler:
         kept = logprobs[: max(1, len(generated))]
         score = sum(kept) / len(kept) if kept else float("-inf")
         return Sample(text=text, token_ids=generated, mean_logprob=score, finish=finish)
-
-    def _prefill(self, prompt_ids: list[int]) -> tuple[DynamicCache, torch.Tensor]:
-        """The key/value cache and next-token logits for `prompt_ids`, reusing the last prompt's shared start."""
-        common = 0
-        for a, b in zip(self._cached_ids, prompt_ids, strict=False):
-            if a != b:
-                break
-            common += 1
-        if self._cache is not None and common == len(prompt_ids) == len(self._cached_ids):
-            self.reused_tokens = common
-            return copy.deepcopy(self._cache), self._cached_logits
-        common = min(common, len(prompt_ids) - 1)
-        if self._cache is not None and common > 0:
-            cache = self._cache
-            if common < len(self._cached_ids):
-                cache.crop(
-                    common - len(self._cached_ids)
-                )  # transformers 5 takes the number of tokens to drop
-        else:
-            cache, common = DynamicCache(), 0
-        self.reused_tokens = common
-        new = torch.tensor([prompt_ids[common:]], device=self.lm.device)
-        logits = self.lm.model(input_ids=new, cache=cache, use_cache=True).logits[:, -1]
-        self._cached_ids, self._cache, self._cached_logits = list(prompt_ids), cache, logits
-        return copy.deepcopy(cache), logits
 
     def _first_token_mask(self, char: str, vocab_size: int) -> torch.Tensor:
         if char not in self._first_token_masks:
