@@ -53,9 +53,9 @@ def test_incremental_change():
     change = types.TextDocumentContentChangePartial(
         range=types.Range(start=pos(1, 6), end=pos(1, 6)), text="y"
     )
-    assert apply_change(text, change) == "int x = 1\nint 😀y = 2\n"
+    assert apply_change(text, change) == ("int x = 1\nint 😀y = 2\n", len("int x = 1\nint 😀y"))
     whole = types.TextDocumentContentChangeWholeDocument(text="new")
-    assert apply_change(text, whole) == "new"
+    assert apply_change(text, whole) == ("new", None)
 
 
 def test_clean_text_keeps_offsets():

@@ -88,16 +88,19 @@ class LineIndex:
         return types.Position(line=line, character=units_in(self.text[start:offset], encoding))
 
 
-def apply_change(text: str, change: types.TextDocumentContentChangeEvent, encoding: str = UTF16) -> str:
-    """The document after one didChange content change (incremental or whole-document)."""
+def apply_change(
+    text: str, change: types.TextDocumentContentChangeEvent, encoding: str = UTF16
+) -> tuple[str, int | None]:
+    """The document after one content change, and the offset where the inserted text ends (None for a
+    whole-document change): where the cursor most likely is."""
     if not isinstance(change, types.TextDocumentContentChangePartial):
-        return change.text
+        return change.text, None
     index = LineIndex(text)
     start = _clamped_offset(index, change.range.start, encoding)
     end = _clamped_offset(index, change.range.end, encoding)
     if end < start:
         start, end = end, start
-    return text[:start] + change.text + text[end:]
+    return text[:start] + change.text + text[end:], start + len(change.text)
 
 
 def _clamped_offset(index: LineIndex, position: types.Position, encoding: str) -> int:

@@ -19,6 +19,9 @@ class Document:
     language_id: str
     version: int
     text: str
+    edited_at: int | None = (
+        None  # where the latest change's text ends (the cursor, most likely); None: unknown
+    )
     _index: LineIndex | None = field(default=None, repr=False)
 
     @property
@@ -68,10 +71,10 @@ class Documents:
         doc = self._docs.get(params.text_document.uri)
         if doc is None:
             return None
-        text = doc.text
+        text, edited_at = doc.text, None
         for change in params.content_changes:
-            text = apply_change(text, change, self.encoding)
-        doc.text = clean_text(text)
+            text, edited_at = apply_change(text, change, self.encoding)
+        doc.text, doc.edited_at = clean_text(text), edited_at
         doc.version = params.text_document.version
         return doc
 

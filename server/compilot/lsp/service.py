@@ -34,6 +34,7 @@ log = logging.getLogger("compilot.lsp")
 
 STATUS = "compilot/status"
 DEBOUNCE_S = 0.5
+PRIME_DEBOUNCE_S = 0.15  # a pause in typing this long prefills the prompt at the edit, ahead of the request
 FIX_BUDGET_S = 8.0  # the most a quick fix may take, queueing on the worker included
 FIX_LIMIT = 3  # fixes per error for clients that cannot resolve an action later
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
@@ -54,6 +55,7 @@ class Compilot:
         self.log_level_fixed = log_level_fixed  # --log-level given: the setting does not override it
         self.loop: asyncio.AbstractEventLoop | None = None
         self._debounce: dict[str, asyncio.TimerHandle] = {}
+        self._priming: dict[str, asyncio.TimerHandle] = {}
         self._load_id = 0
         self._checker_warned = ""
 
@@ -82,7 +84,7 @@ class Compilot:
         self.start_loading()
 
     def shutdown(self) -> None:
-        for handle in self._debounce.values():
+        for handle in [*self._debounce.values(), *self._priming.values()]:
             handle.cancel()
         self.worker.cancel_generation()
         engine = self.engine
@@ -169,6 +171,9 @@ class Compilot:
             message = self.engine.checker_problem if self.engine else ""
             self.worker.submit(_warm_fix_index)
         self.set_status(state, message)
+        if state == "ready":
+            for doc in self.docs:
+                self.schedule_prime(doc, 0)
 
     def _load_engine(self) -> None:
         """On the worker: create the engine (importing torch here keeps `initialize` fast) and load it."""
@@ -266,10 +271,10 @@ class Compilot:
             log.info("completion position %s:%s is outside %s", position.line, position.character, uri)
             return None
         text, version = doc.text, doc.version
-        cancel = self.worker.new_generation()
+        cancel = self.worker.new_generation(uri)
         t0 = time.perf_counter()
         try:
-            result = await self.worker.run(self._generate, text, offset, doc.filename, cancel)
+            result = await self.worker.run(self._generate, text, offset, doc.filename, uri, cancel)
         except asyncio.CancelledError:  # $/cancelRequest: stop the generation, pygls answers the request
             cancel.set()
             raise
@@ -295,7 +300,7 @@ class Compilot:
         return doc, offset, items, result.checked
 
     def _generate(
-        self, text: str, offset: int, filename: str, cancel: threading.Event
+        self, text: str, offset: int, filename: str, uri: str, cancel: threading.Event
     ) -> CompletionResult | None:
         """On the worker. None when cancelled, also while queued behind another job."""
         from compilot.generation.sampler import Cancelled
@@ -303,9 +308,38 @@ class Compilot:
         if cancel.is_set():
             return None
         try:
-            return self.engine.complete(text, offset, filename, cancel)
+            return self.engine.complete(text, offset, filename, cancel, key=uri)
         except Cancelled:
             return None
+
+    # ----- working ahead: the prompt's cache, prefilled while the user reads or types -----
+
+    def schedule_prime(self, doc: Document, delay: float) -> None:
+        """Prefill the document's prompt in the background after `delay`: at its latest edit, or (just opened)
+        its file context. A newer edit reschedules it; any request preempts it between chunks."""
+        if (handle := self._priming.pop(doc.uri, None)) is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._priming[doc.uri] = loop.call_later(delay, self._start_prime, doc, doc.version)
+
+    def _start_prime(self, doc: Document, version: int) -> None:
+        self._priming.pop(doc.uri, None)
+        if self.state != "ready" or self.engine is None or doc.unsupported():
+            return
+        self.worker.background(self._prime, doc, version, doc.text, doc.edited_at)
+
+    def _prime(
+        self, doc: Document, version: int, text: str, offset: int | None, preempt: threading.Event
+    ) -> None:
+        """On the worker: stops at the next chunk when a request comes; what it computed stays cached."""
+        from compilot.generation.sampler import Cancelled
+
+        if doc.version != version or self.docs.get(doc.uri) is not doc:
+            return  # edited or closed since: the newer edit has its own
+        try:
+            self.engine.prime(text, offset, doc.uri, preempt)
+        except Cancelled:
+            log.debug("prefill of %s preempted", doc.uri)
 
     # ----- fix to compile (code actions) -----
 
@@ -434,9 +468,10 @@ class Compilot:
     def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
         doc = self.docs.open(params.text_document)
         self.schedule_diagnostics(doc, 0)
+        self.schedule_prime(doc, 0)
 
     def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
-        self.worker.cancel_generation()  # its answer would be for the old text
+        self.worker.cancel_generation(params.text_document.uri)  # its answer would be for the old text
         try:
             doc = self.docs.change(params)
         except Exception as e:  # a malformed change: ask nothing of the engine, keep serving
@@ -444,6 +479,7 @@ class Compilot:
             return
         if doc is not None:
             self.schedule_diagnostics(doc, DEBOUNCE_S)
+            self.schedule_prime(doc, PRIME_DEBOUNCE_S)
 
     def did_save(self, params: types.DidSaveTextDocumentParams) -> None:
         doc = self.docs.get(params.text_document.uri)
@@ -452,10 +488,14 @@ class Compilot:
 
     def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        if (handle := self._debounce.pop(uri, None)) is not None:
-            handle.cancel()
+        self.worker.cancel_generation(uri)
+        for timers in (self._debounce, self._priming):
+            if (handle := timers.pop(uri, None)) is not None:
+                handle.cancel()
         if self.docs.close(uri) is not None:
             self.publish(uri, [], None)
+            if self.engine is not None:
+                self.worker.submit(self.engine.forget, uri)
 
     def schedule_diagnostics(self, doc: Document, delay: float) -> None:
         if (handle := self._debounce.pop(doc.uri, None)) is not None:
