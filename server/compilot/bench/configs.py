@@ -62,6 +62,12 @@ CONFIGS: dict[str, Config] = {
             {"adaptive": False, "stepwise": False, "line_seconds": 0.0},
             naive=True,
         ),
+        Config(
+            "window",
+            "defaults with the earlier prompt: the 3000 characters before the cursor (not the file's outline "
+            "and the enclosing member)",
+            {"prompt": "window"},
+        ),
         Config("no-guards", "defaults without the degeneration guards", {"guards": False}),
         Config("no-best-of-n", "defaults with one (greedy) sample", {"samples": 1}),
         Config("no-verify", "defaults without javac checking", {"verify": False}),
@@ -149,7 +155,7 @@ class BenchEngine(Engine):
             cfg, greedy_first=False, repetition_penalty=1.0, ngram_size=0, extra_processors=tuple(self.extra)
         )
 
-    def begin(self, text: str, offset: int, typing: bool) -> float:
+    def begin(self, text: str, offset: int, filename: str, typing: bool) -> float:
         """Start a request from a cold prompt cache; with `typing`, first prefill the prompt of the keystroke
         before (the cursor one character back, that character not yet typed), as the editor's previous
         request would have. Returns the seconds that prefill took (not part of the request's latency)."""
@@ -157,7 +163,7 @@ class BenchEngine(Engine):
         if not typing or offset == 0 or self.config.naive:  # the naive path keeps no cache
             return 0.0
         t = time.perf_counter()
-        self.prime(text[: offset - 1] + text[offset:], offset - 1)
+        self.prime(text[: offset - 1] + text[offset:], offset - 1, key=filename)
         return time.perf_counter() - t
 
     @property

@@ -438,7 +438,7 @@ def _label(quick: bool, notes: dict, repo: bool) -> str:
 def complete_one(engine, name: str, case: Case, typing: bool = True) -> dict:
     r = {"case": case.id, "kind": case.kind, "config": name}
     try:
-        prefill = engine.begin(case.document, case.offset, typing)
+        prefill = engine.begin(case.document, case.offset, case.filename, typing)
         result = engine.complete(case.document, case.offset, case.filename)
     except Exception as e:  # a crash is a result too: nothing offered
         r.update(
