@@ -109,3 +109,10 @@ def test_a_past_deadline_stops_decoding(sampler):
     samples = sampler.sample(PROMPT, StopRule.BLOCK, config)
     assert [s.finish for s in samples] == ["time"] * 3
     assert all(s.token_ids == [] for s in samples)
+
+
+def test_min_decode_leaves_decoding_time_after_a_late_prefill(sampler):
+    """A deadline already past when the prompt is ready still leaves `min_decode` seconds for decoding."""
+    config = SamplingConfig(samples=1, max_new_tokens=5, deadline=time.monotonic() - 1, min_decode=60.0)
+    (sample,) = sampler.sample(PROMPT, StopRule.BLOCK, config)
+    assert sample.finish != "time" and sample.token_ids

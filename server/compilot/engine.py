@@ -211,11 +211,16 @@ class Engine:
 
         A batch of one decodes ~2.5x faster per token than a batch of four on CPU, and the greedy line
         compiles more often than not, so most requests end after the first, cheap round.
+
+        The deadline covers the whole request, prefill included, except that the first round always keeps
+        half the line budget for decoding: a jump into a long member, whose text must be prefilled first,
+        still gets a line (the user waits up to half a budget longer there), and the later round is skipped.
         """
         full = dataclasses.replace(self._sampling_config(context), deadline=deadline)
+        floor = self.settings.line_seconds / 2 if deadline is not None else 0.0
         if not (self.settings.adaptive and checked and full.samples > 1):
-            return [full]
-        greedy = dataclasses.replace(full, samples=1, greedy_first=True)
+            return [dataclasses.replace(full, min_decode=floor)]
+        greedy = dataclasses.replace(full, samples=1, greedy_first=True, min_decode=floor)
         rest = dataclasses.replace(full, samples=full.samples - 1, greedy_first=False)
         return [greedy, rest]
 

@@ -7,6 +7,7 @@ guards are `LogitsProcessor`s and `StoppingCriteria`, applied exactly as `genera
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ class SamplingConfig:
     greedy_first: bool = True  # row 0 decodes greedily, so best-of-N never loses the model's top choice
     lookup: int = 0  # a lone greedy row drafts up to this many tokens from the prompt (0: off)
     deadline: float | None = None  # time.monotonic() after which no more tokens are decoded (finish "time")
+    min_decode: float = (
+        0.0  # seconds of decoding the deadline leaves after the prompt's prefill, however late
+    )
     extra_processors: tuple = ()  # more LogitsProcessors, applied guards or not (the benchmark's seed recipe)
 
 
@@ -80,6 +84,10 @@ class Sampler:
         if not prompt_ids:
             return []
         cache, logits = self.prompts.prefill(key, prompt_ids, cancel)
+        if config.deadline is not None and config.min_decode:
+            config = dataclasses.replace(
+                config, deadline=max(config.deadline, time.monotonic() + config.min_decode)
+            )
         n = config.samples
         cache.batch_repeat_interleave(n)
         logits = logits.expand(n, -1)
