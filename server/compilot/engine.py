@@ -146,6 +146,11 @@ class Engine:
             t0 = time.perf_counter() - timings["context"]
 
         checked = s.verify and self.checker is not None
+        t1 = time.perf_counter()
+        self.sampler.prefill(
+            context.prefix, key, cancel
+        )  # the prompt's new tokens; sampling finds them cached
+        timings["prefill"] = time.perf_counter() - t1
         timings["generation"] = timings["verification"] = 0.0
         candidates: list[Candidate] = []
         if checked and s.stepwise and context.stop is StopRule.BLOCK:

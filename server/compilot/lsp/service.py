@@ -295,7 +295,11 @@ class Compilot:
             f": {result.message}" if result.message and not items else "",
         )
         self.set_status(
-            "ready", result.message if verify and not result.checked else "", latency_ms, result.checked
+            "ready",
+            result.message if verify and not result.checked else "",
+            latency_ms,
+            result.checked,
+            {k: round(v * 1000) for k, v in result.timings.items()},
         )
         return doc, offset, items, result.checked
 
@@ -330,16 +334,19 @@ class Compilot:
 
     def _prime(
         self, doc: Document, version: int, text: str, offset: int | None, preempt: threading.Event
-    ) -> None:
-        """On the worker: stops at the next chunk when a request comes; what it computed stays cached."""
+    ) -> bool:
+        """On the worker: False when a request preempted it between chunks (what it computed stays cached, and
+        the worker runs it again after the request); True when done or no longer wanted."""
         from compilot.generation.sampler import Cancelled
 
-        if doc.version != version or self.docs.get(doc.uri) is not doc:
-            return  # edited or closed since: the newer edit has its own
+        if doc.version != version or self.docs.get(doc.uri) is not doc or self.state != "ready":
+            return True  # edited, closed or reloading since: a newer prefill is scheduled if one is needed
         try:
             self.engine.prime(text, offset, doc.uri, preempt)
         except Cancelled:
             log.debug("prefill of %s preempted", doc.uri)
+            return False
+        return True
 
     # ----- fix to compile (code actions) -----
 
@@ -546,9 +553,15 @@ class Compilot:
     # ----- messages to the client -----
 
     def set_status(
-        self, state: str, message: str = "", latency_ms: int | None = None, checked: bool | None = None
+        self,
+        state: str,
+        message: str = "",
+        latency_ms: int | None = None,
+        checked: bool | None = None,
+        stages_ms: dict[str, int] | None = None,
     ) -> None:
-        """`compilot/status`: the VS Code extension shows it in the status bar."""
+        """`compilot/status`: the VS Code extension shows it in the status bar; `stagesMs` (the last
+        completion's milliseconds per engine stage) is for logs and benchmarks."""
         self.state = state
         params: dict[str, Any] = {"state": state}
         if message:
@@ -557,6 +570,8 @@ class Compilot:
             params["latencyMs"] = latency_ms
         if checked is not None:
             params["checked"] = checked
+        if stages_ms:
+            params["stagesMs"] = stages_ms
         self.server.protocol.notify(STATUS, params)
 
     def show(self, message: str, warning: bool = False, error: bool = False) -> None:

@@ -58,13 +58,14 @@ class Worker:
         future.add_done_callback(_log_failure)
         return future
 
-    def background(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """Fire and forget `fn(*args, preempt)`: work ahead that returns early when `preempt` is set. A job
-        that starts while a request waits is skipped (it runs again when the next edit schedules it)."""
+    def background(self, fn: Callable[..., bool], *args: Any) -> Future:
+        """Fire and forget `fn(*args, preempt)`: work ahead that returns early when `preempt` is set, False if
+        it did not finish. Preempted (or due while a request waits), it is queued again behind the requests,
+        and goes on from where it stopped."""
 
         def job() -> None:
-            if not self.preempt.is_set():
-                fn(*args, self.preempt)
+            if self.preempt.is_set() or not fn(*args, self.preempt):
+                self.submit(job)
 
         return self.submit(job)
 
