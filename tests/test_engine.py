@@ -68,3 +68,55 @@ def test_the_line_budget_does_not_cut_a_whole_body_short(tiny_settings):
     assert len(result.candidates) == 2  # both adaptive rounds ran: lineSeconds is for lines
     assert all(c.finish != "time" for c in result.candidates)
     engine.checker.close()
+
+
+def test_a_primed_document_prefills_only_the_member_at_a_jump(tiny_settings):
+    """didOpen primes the file context; a request anywhere in the class then reuses it."""
+    from compilot.context.prompt import document_prompt
+
+    doc = (
+        "public class A {\n    int a;\n    int f(int x) {\n        return x;\n    }\n"
+        "    int g(int y) {\n        int z = y;\n        \n    }\n}\n"
+    )
+    engine = Engine(tiny_settings.updated({"verify": False})[0])
+    engine.load()
+    engine.prime(doc, None, key="file:///A.java")
+    context_ids = engine.sampler.encode(document_prompt(doc, engine.settings.prompt_chars))[0]
+    assert engine.sampler.prompts.cached_ids("file:///A.java") == context_ids
+    engine.prime(doc, doc.index("        \n") + 8, key="file:///A.java")  # what a request there prefills
+    assert engine.sampler.prompts.reused_tokens >= len(context_ids) - 1
+    assert engine.sampler.prompts.cached_ids("file:///A.java")[: len(context_ids) - 1] == context_ids[:-1]
+    engine.forget("file:///A.java")
+    assert "file:///A.java" not in engine.sampler.prompts
+
+
+def _java_children() -> int:
+    """Java processes this test process started and that still run."""
+    import contextlib
+    import os
+    from pathlib import Path
+
+    count = 0
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                count += "java" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+    return count
+
+
+def test_new_settings_restart_the_checker_at_the_next_request(tiny_settings, tmp_path):
+    engine = Engine(tiny_settings)
+    assert engine.complete(DOC, CURSOR).checked
+    engine.update_settings(tiny_settings.updated({"classpath": [str(tmp_path)]})[0])
+    assert engine.checker is None  # the old JVM is closed...
+    result = engine.complete(DOC, CURSOR)
+    assert result.checked and engine.checker is not None  # ...and a new one checks the next request
+    engine.checker.close()
+
+
+def test_a_checker_that_cannot_start_leaves_no_jvm_behind(tiny_settings):
+    before = _java_children()
+    engine = Engine(tiny_settings.updated({"javaRelease": 99})[0])
+    result = engine.complete(DOC, CURSOR)
+    assert not result.checked and "javac checking is off" in result.message
+    assert _java_children() == before

@@ -388,6 +388,33 @@ async def test_invalid_settings_are_reported_and_ignored(client: LanguageClient)
     await sanity(client)
 
 
+async def test_a_settings_section_that_is_not_an_object_is_reported(client: LanguageClient):
+    client.messages.clear()
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"compilot": 5}))
+    await wait_for(lambda: client.messages, 10, "a showMessage warning")
+    assert "must be an object" in client.messages[-1].message
+    await sanity(client)
+
+
+async def test_checked_completions_go_on_after_a_class_path_change(client: LanguageClient, tmp_path):
+    """A changed class path restarts javac; the next completion is checked again (it used to get nothing)."""
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"compilot": {**FAST, "classpath": [str(tmp_path)]}})
+    )
+    await asyncio.sleep(0.5)
+    uri = open_doc(client, "Calculator.java", CALCULATOR)
+    offered = 0
+    for old, new in PARTIAL_STATEMENTS:
+        text, line, character = with_cursor(old, new)
+        replace_doc(client, uri, text)
+        offered += len(await inline(client, uri, line, character))
+    assert offered > 0
+    assert client.statuses[-1].get("checked") is True
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"compilot": FAST}))
+    await asyncio.sleep(0.3)
+    close_doc(client, uri)
+
+
 # ---------------------------------------------------------------- bad input
 
 

@@ -36,6 +36,14 @@ def test_settings_reject_negative_budgets_and_draft_lengths():
     assert Settings().updated({"lineSeconds": 0, "promptLookup": 0})[1] == []  # 0: off
 
 
+def test_settings_reject_a_check_timeout_of_zero_and_an_unknown_prompt_style():
+    settings, problems = Settings().updated({"checkTimeout": 0, "prompt": "everything"})
+    assert settings == Settings()
+    assert any("checkTimeout" in p and "more than 0" in p for p in problems)
+    assert any("'prompt'" in p and "outline, window" in p for p in problems)
+    assert Settings().updated({"checkTimeout": 0.5, "prompt": "window"})[1] == []
+
+
 def test_rank_keeps_passing_candidates_merges_duplicates_and_orders_by_score():
     candidates = [
         Candidate("a();", -0.5, "stop", verdict="pass"),

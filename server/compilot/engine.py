@@ -60,20 +60,28 @@ class Engine:
             if self.sampler is None:
                 self.lm = load_model(self.settings.model, self.settings.device)
                 self.sampler = Sampler(self.lm)
-            if self.settings.verify and self.checker is None and not self.checker_problem:
+            if self._checker_due():
                 self._start_checker()
+
+    def _checker_due(self) -> bool:
+        """Checking is on but no checker runs yet: new settings closed the last one, or none was started."""
+        return self.settings.verify and self.checker is None and not self.checker_problem
 
     def _start_checker(self) -> None:
         s = self.settings
+        checker = None
         try:
-            self.checker = JavaChecker(
+            checker = JavaChecker(
                 release=s.java_release,
                 classpath=s.classpath,
                 sourcepath=tuple(s.sourcepath) + tuple(self.workspace_sourcepath),
                 timeout=s.check_timeout,
             )
-            self.checker.warm_up()
+            checker.warm_up()
+            self.checker = checker
         except CheckerError as e:
+            if checker is not None:
+                checker.close()  # a JVM that started but cannot check (javaRelease 99) must not be left behind
             self.checker = None
             self.checker_problem = f"javac checking is off: {e}"
             log.warning(self.checker_problem)
@@ -140,16 +148,14 @@ class Engine:
         timings = {"context": time.perf_counter() - t0}
         if not context.completes:
             return CompletionResult(context, [], [], False, context.reason, timings)
-        if not self.loaded:
+        if not self.loaded or self._checker_due():
             self.load()
             timings["load"] = time.perf_counter() - t0 - timings["context"]
             t0 = time.perf_counter() - timings["context"]
 
         checked = s.verify and self.checker is not None
         t1 = time.perf_counter()
-        self.sampler.prefill(
-            context.prefix, key, cancel
-        )  # the prompt's new tokens; sampling finds them cached
+        self.sampler.prefill(context.prefix, key, cancel)  # the new tokens; sampling finds them cached
         timings["prefill"] = time.perf_counter() - t1
         timings["generation"] = timings["verification"] = 0.0
         candidates: list[Candidate] = []

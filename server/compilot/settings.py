@@ -102,8 +102,10 @@ def _coerce(name: str, value, current):
     if isinstance(current, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"expected a number, got {value!r}")
-        if value < 0:
-            raise ValueError(f"must not be negative, got {value}")
+        if value < 0 or (name == "check_timeout" and value == 0):
+            raise ValueError(
+                f"must be {'more than 0' if name == 'check_timeout' else 'at least 0'}, got {value}"
+            )
         return float(value)
     if isinstance(current, str):
         if not isinstance(value, str) or not value:

@@ -101,6 +101,8 @@ class Compilot:
             problems.append(f"the compilot settings must be an object, got {config!r}")
         if problems and report:
             self.show("Compilot settings ignored: " + "; ".join(problems), warning=True)
+        if not isinstance(config, dict):
+            config = {}
         if not self.log_level_fixed and ("logLevel" in config or "logLevel" in self.init_options):
             set_log_level(settings.log_level)
         return settings
