@@ -107,3 +107,16 @@ def test_a_long_member_keeps_its_header_and_a_tail_that_moves_in_steps():
 def test_the_window_style_is_the_text_before_the_cursor():
     offset = FILE.index("        items.remove")
     assert classify(FILE, offset, prompt_style="window").prefix == FILE[:offset]
+
+
+def test_deep_nesting_still_gets_a_prompt():
+    text = "class A {\n    void f() {\n" + "{" * 5000 + "\n        int x = 1;\n" + "}" * 5000 + "\n    }\n}\n"
+    ctx = classify(text, text.index("        int x"))
+    assert ctx.completes and "void f() {" in ctx.prefix
+
+
+def test_a_huge_line_is_cut_to_the_budget():
+    text = "class A {\n    void f() {\n        int x = " + "1 + " * 50_000 + "1;\n    }\n}\n"
+    offset = text.index("1;\n    }")
+    prompt = classify(text, offset, prompt_chars=1000).prefix
+    assert len(prompt) < 2000 and prompt.endswith("1 + 1 + ")

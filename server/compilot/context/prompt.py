@@ -60,43 +60,39 @@ def outline_of(text: str) -> Outline:
 
 def _in_class_body(text: str, scope: Scope, memo: dict[int, bool]) -> bool:
     """Whether `scope` opens directly in a class body or at the file's level (a member or a type, not a
-    block inside a body); only such scopes are resolved, so the braces inside bodies cost no tokenizing."""
-    outer = scope.outer
-    if outer is None or outer.outer is None:
-        return outer is not None
-    known = memo.get(outer.brace)
-    if known is None:
-        known = _in_class_body(text, outer, memo)
+    block inside a body); only such scopes are resolved, so the braces inside bodies cost no tokenizing.
+    `memo` maps a scope's `{` to whether what opens directly inside it does (iterative: nesting is unbounded)."""
+    if scope.outer is None:
+        return False
+    chain, outer = [], scope.outer
+    while outer.outer is not None and outer.brace not in memo:
+        chain.append(outer)
+        outer = outer.outer
+    known = True if outer.outer is None else memo[outer.brace]
+    for s in reversed(chain):  # outermost first, so `resolve` finds its outer resolved
         if known:
-            resolve(text, outer)
-            known = outer.kind is ScopeKind.CLASS
-        memo[outer.brace] = known
+            resolve(text, s)
+            known = s.kind is ScopeKind.CLASS
+        memo[s.brace] = known
     return known
 
 
-def build_prompt(
-    text: str,
-    offset: int,
-    stack: list[Scope],
-    budget: int,
-    style: str = OUTLINE,
-    outline: Outline | None = None,
-) -> str:
+def build_prompt(text: str, offset: int, stack: list[Scope], budget: int, style: str = OUTLINE) -> str:
     """The prompt for a cursor at `offset` whose open scopes (outermost first) are `stack`."""
     top = next((k for k, s in enumerate(stack) if s.kind is ScopeKind.CLASS), None)
     if style == WINDOW or top is None:
         return text[window_start(text, offset, budget, stack) : offset]
     inner = max(k for k, s in enumerate(stack) if s.kind is ScopeKind.CLASS)
-    outline = outline or outline_of(text)
+    outline = outline_of(text)
     start = member_start(text, offset, stack, inner)
     head = file_context(text, stack[top], outline, budget, start)
     reopened = "".join(_header(text, s) for s in stack[top + 1 : inner + 1])
     return head + reopened + member_text(text, start, offset, stack, inner, budget // 2)
 
 
-def document_prompt(text: str, budget: int, outline: Outline | None = None) -> str:
+def document_prompt(text: str, budget: int) -> str:
     """The file context of the document's first type: what a request anywhere in it starts with (didOpen)."""
-    outline = outline or outline_of(text)
+    outline = outline_of(text)
     if not outline.closes:
         return ""
     brace = min(outline.closes)
@@ -139,7 +135,9 @@ def member_text(text: str, start: int, offset: int, stack: list[Scope], inner: i
         return text[start:offset]
     step = max(1, budget // 2)
     cut = start + -(-(offset - budget - start) // step) * step
-    cut = _line_after(text, cut - 1, line_start(text, offset)) if text[cut - 1] != "\n" else cut
+    if text[cut - 1] != "\n":
+        aligned = _line_after(text, cut - 1, line_start(text, offset))
+        cut = aligned if offset - aligned <= budget else cut  # the cursor's line alone is too long: cut it
     if inner + 1 >= len(stack):
         return text[cut:offset]
     header = stack[inner + 1].header
