@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,10 +84,17 @@ def prepare_embedded_model() -> Path:
     quantizer = getattr(model, "hf_quantizer", None)
     if quantizer is not None:  # the weights are already plain fp32; transformers refuses to save otherwise
         quantizer.remove_quantization_config(model)
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(
+        f"{target.name}.partial-{os.getpid()}"
+    )  # two first runs at once each write their own
     model.save_pretrained(partial)
     tokenizer.save_pretrained(partial)
-    partial.replace(target)
+    try:
+        partial.replace(target)
+    except OSError:
+        if not (target / "model.safetensors").exists():
+            raise
+        shutil.rmtree(partial, ignore_errors=True)  # another process finished first: keep its copy
     return target
 
 
