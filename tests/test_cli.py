@@ -52,3 +52,13 @@ def test_check_prints_javac_errors(tmp_path):
     fixed.write_text("public class Fixed {\n    int f() { return 1; }\n}\n")
     done = compilot("check", str(fixed))
     assert done.returncode == 0 and done.stdout == ""
+
+
+def test_complete_is_unhurried_unless_given_a_line_budget():
+    """A person waiting for one answer gets the unhurried one; an editor's budget is opt-in here."""
+    from compilot.cli import _parser, _settings
+
+    args = _parser().parse_args(["complete", "A.java", "--line", "1", "--col", "1"])
+    assert _settings(args).line_seconds == 0
+    args = _parser().parse_args(["complete", "A.java", "--line", "1", "--col", "1", "--line-seconds", "2"])
+    assert _settings(args).line_seconds == 2.0
