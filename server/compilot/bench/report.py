@@ -58,7 +58,8 @@ read the latency medians, not the means, and compare configurations within a run
   checks), total. The sampler's prompt cache is cleared before every request. In `typing` runs (the default) the
   prompt of the keystroke before (the cursor one character back, that character not typed yet) is then
   prefilled, as the editor's previous request does while the user types, and the request is timed after it;
-  `prefill` is that preparatory step, not part of the request. `cold` runs (`--cold`, and every run before
+  `prefill` is that preparatory step, not part of the request: these are engine times, not what a user waits
+  for (that is `compilot bench --protocol`, through the language server, jump and typing). `cold` runs (`--cold`, and every run before
   that option existed) time each request from an empty cache. "line rule" latency leaves out line cases whose
   gap is an empty block's only line (the engine completes the whole body there, under `blockSeconds`).
 - **javac checks/s**: `compilot.verification.timing.median_check_ms` on a 197-line single-class file.
@@ -183,7 +184,12 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
         f"{m['loadavg_end'][0]:.1f} at end); torch {m.get('torch', '?')} with {m.get('torch_threads', '?')} "
         f"threads on {m['device']}; transformers {m['transformers']}; {m['java']}; Python {m['python']}",
         f"- Model: `{m['model']}` ({m['model_name']}), loaded in {m['model_load_s']:.1f} s",
-        f"- Latency timed {m.get('latency', 'cold')} (see What is measured)",
+        f"- Latency: engine time, {m.get('latency', 'cold')} (see What is measured"
+        + (
+            "; the prefill before each request is untimed: not a user's latency)"
+            if m.get("latency") == "typing"
+            else ")"
+        ),
         "- Cases: "
         + ", ".join(
             f"{k}: {run['summary'][k][next(iter(run['summary'][k]))]['cases']}" for k in run["kinds"]
