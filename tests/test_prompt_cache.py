@@ -75,11 +75,12 @@ def test_a_cancel_stops_between_chunks_and_keeps_the_chunks_done(sampler):
     cancel = threading.Event()
     chunks = []
 
-    def forward(ids, kv):
+    def forward(ids, kv, stop):
         chunks.append(len(ids))
+        out = sampler._forward(ids, kv)  # not stoppable, so the second chunk finishes
         if len(chunks) == 2:
             cancel.set()  # the request is cancelled while its second chunk runs
-        return sampler._forward(ids, kv)
+        return out
 
     cache = PromptCache(forward, chunk=64)
     with pytest.raises(Cancelled):
@@ -111,3 +112,25 @@ def test_the_sampler_keeps_one_cache_per_document(sampler):
     sampler.sample("class B { void f() {", StopRule.LINE, config, key="b.java")
     sampler.sample("class A { int x = 1; int y", StopRule.LINE, config, key="a.java")
     assert sampler.prompts.reused_tokens >= len(sampler.encode("class A { int x = 1;")[0]) - 1
+
+
+def test_a_cancel_stops_a_chunk_between_two_layers_and_drops_its_part(sampler):
+    """Cancelled in the middle of a chunk's forward, the chunk is dropped from every layer it reached."""
+    cancel = threading.Event()
+    layers = sampler.lm.model.get_decoder().layers
+    hook = layers[0].register_forward_hook(
+        lambda *_: cancel.set() if calls.append(1) or len(calls) == 2 else None
+    )
+    calls: list[int] = []
+    cache = PromptCache(sampler._forward, chunk=64)
+    try:
+        with pytest.raises(Cancelled):
+            cache.prefill("doc", IDS[:200], cancel)  # the second chunk stops after its first layer
+    finally:
+        hook.remove()
+    assert cache.cached_ids("doc") == IDS[:64]
+    kv = cache._entries["doc"].cache
+    assert {layer.get_seq_length() for layer in kv.layers} == {64}
+    _, logits = cache.prefill("doc", IDS[:200])
+    assert cache.reused_tokens == 64
+    assert torch.allclose(logits, fresh(sampler, IDS[:200]), atol=1e-4)

@@ -68,6 +68,25 @@ class Sampler:
         self.lm = lm
         self.prompts = prompts or PromptCache(self._forward)
         self._first_token_masks: dict[str, torch.Tensor] = {}
+        self._cancel: threading.Event | None = (
+            None  # checked before every decoder layer (see _stop_between_layers)
+        )
+        for layer in _decoder_layers(lm.model):
+            layer.register_forward_pre_hook(self._stop_between_layers)
+
+    def _stop_between_layers(self, module, args) -> None:
+        """A cancelled forward stops at the next layer (~1/30 of it) instead of finishing: a request waits for
+        a cancelled one, or for background prefill, at most that long."""
+        if self._cancel is not None and self._cancel.is_set():
+            raise Cancelled()
+
+    def _model(self, cancel: threading.Event | None, **inputs):
+        """One forward of the model that `cancel` can stop between two layers."""
+        self._cancel = cancel
+        try:
+            return self.lm.model(**inputs, use_cache=True)
+        finally:
+            self._cancel = None
 
     @torch.inference_mode()
     def sample(
@@ -141,7 +160,7 @@ class Sampler:
                 cache.batch_select_indices(keep)
                 seqs, tokens = seqs[keep], tokens[keep]
                 rows = [rows[k] for k in keep.tolist()]
-            logits = self.lm.model(input_ids=tokens[:, None], cache=cache, use_cache=True).logits[:, -1]
+            logits = self._model(cancel, input_ids=tokens[:, None], cache=cache).logits[:, -1]
         for k, r in enumerate(rows):
             finished.setdefault(r, (seqs[k], "time" if _past(config.deadline) else "length"))
 
@@ -164,10 +183,12 @@ class Sampler:
         if prompt_ids:
             self.prompts.prefill(key, prompt_ids, cancel)
 
-    def _forward(self, ids: list[int], cache: DynamicCache) -> torch.Tensor:
+    def _forward(
+        self, ids: list[int], cache: DynamicCache, cancel: threading.Event | None = None
+    ) -> torch.Tensor:
         """Feed `ids` after what `cache` holds; the (1, vocab) logits after the last one."""
         fed = torch.tensor([ids], device=self.lm.device)
-        return self.lm.model(input_ids=fed, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+        return self._model(cancel, input_ids=fed, cache=cache, logits_to_keep=1).logits[:, -1]
 
     def guards(
         self, config: SamplingConfig, rule: StopRule, plen: int, heal: str
@@ -223,7 +244,7 @@ class Sampler:
                 cache.crop(-len(ahead))
             ahead = lookup_draft(seqs[0].tolist(), config.lookup)[: config.max_new_tokens - step - 2]
             fed = torch.tensor([[token, *ahead]], device=seqs.device)
-            out = self.lm.model(input_ids=fed, cache=cache, use_cache=True).logits[0]
+            out = self._model(cancel, input_ids=fed, cache=cache).logits[0]
             logits, ahead_logits = out[:1], out[1:]
         return seqs[0], logprobs, "length"
 
@@ -254,6 +275,13 @@ class Sampler:
         if char not in self._first_token_masks:
             self._first_token_masks[char] = FirstTokenFilter.mask_for(self.lm.tokenizer, char, vocab_size)
         return self._first_token_masks[char]
+
+
+def _decoder_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
+    """The decoder blocks of a Hugging Face causal LM (`model.model.layers` for Llama-like ones), or none."""
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
+    layers = getattr(decoder, "layers", None)
+    return list(layers) if isinstance(layers, torch.nn.ModuleList) else []
 
 
 def _past(deadline: float | None) -> bool:
