@@ -50,12 +50,17 @@ def test_the_file_context_outlines_every_member_and_the_member_is_whole():
     assert "}\n}" not in prompt  # the class is left open: the member continues it
 
 
-def test_jumps_inside_the_class_share_the_file_context():
+def test_jumps_inside_the_class_share_the_file_context_up_to_the_first_member():
+    """The member at the cursor is left out of the outline (it follows whole), so two places share the file
+    context up to the first of their members, and what didOpen primed up to the member jumped to."""
     in_pop = prompt_at(FILE, "        items.remove")
     in_size = prompt_at(FILE, "        return n;")
     context = document_prompt(FILE, 3000)
-    assert context and in_pop.startswith(context) and in_size.startswith(context)
-    assert in_size[len(context) :].lstrip().startswith("public int size() {")
+    shared = context[: context.index("    public String pop() { ... }")]
+    assert in_pop.startswith(shared) and in_size.startswith(shared)
+    assert "public String pop() { ... }" not in in_pop and "public String pop() { ... }" in in_size
+    assert "public int size() { ... }" in in_pop and "public int size() { ... }" not in in_size
+    assert in_size[len(shared) :].count("public int size()") == 1
 
 
 def test_a_keystroke_extends_the_prompt_by_itself():

@@ -1,10 +1,11 @@
-"""The model's prompt: a stable file context, then the enclosing member from its start to the cursor.
+"""The model's prompt: a file context that changes little, then the enclosing member from its start to the cursor.
 
 Prefilling a prompt costs ~3 ms per token on a 2-core CPU, so the prompt is shaped to be reused. The file
-context (package, imports, the top-level class with every member's body elided, members after the cursor
-included) is the same wherever the cursor is in that class, so its key/value cache serves every jump inside the
-file; only the enclosing member's text is new, and a keystroke adds only its own tokens. Elided bodies read
-`{ ... }`; comments are dropped from the file context (the enclosing member keeps its own).
+context is the package, the imports and the top-level class with every member's body elided (`{ ... }`) and
+comments dropped, members below the cursor included; the member at the cursor is left out of it (it follows
+whole, and a second, elided copy of it cost offers: docs/benchmarks.md). So a keystroke adds only its own
+tokens, and a jump inside the file reuses the file context up to the first of the two members (what didOpen
+prefilled, up to the member jumped to).
 
 The `window` style is the earlier prompt, kept for comparison: the last `budget` characters before the cursor.
 """
@@ -31,7 +32,7 @@ class Outline:
 
     elided: list[tuple[int, int]]  # (start, end) of each elided span: a body's inside, sorted
     comments: list[tuple[int, int]]  # (start, end) of each comment
-    closes: dict[int, int]  # offset of a type's `{` -> offset of its `}`
+    closes: dict[int, int]  # offset of a class-level `{` (a type's, a member body's) -> offset of its `}`
 
 
 def outline_of(text: str) -> Outline:
@@ -46,9 +47,8 @@ def outline_of(text: str) -> Outline:
         if not _in_class_body(text, scope, in_class):
             return
         resolve(text, scope)
-        if scope.kind is ScopeKind.CLASS:
-            closes[scope.brace] = close
-        elif scope.kind in (ScopeKind.METHOD, ScopeKind.INITIALIZER) or (
+        closes[scope.brace] = close
+        if scope.kind in (ScopeKind.METHOD, ScopeKind.INITIALIZER) or (
             scope.kind is ScopeKind.ARRAY and close - scope.brace > _LONG_INITIALIZER
         ):
             elided.append((scope.brace + 1, close))
@@ -85,7 +85,10 @@ def build_prompt(text: str, offset: int, stack: list[Scope], budget: int, style:
     inner = max(k for k, s in enumerate(stack) if s.kind is ScopeKind.CLASS)
     outline = outline_of(text)
     start = member_start(text, offset, stack, inner)
-    head = file_context(text, stack[top], outline, budget, start)
+    skip = None
+    if inner + 1 < len(stack) and stack[inner + 1].brace in outline.closes:
+        skip = (start, _line_after(text, outline.closes[stack[inner + 1].brace], len(text)))
+    head = file_context(text, stack[top], outline, budget, start, skip)
     reopened = "".join(_header(text, s) for s in stack[top + 1 : inner + 1])
     return head + reopened + member_text(text, start, offset, stack, inner, budget // 2)
 
@@ -93,9 +96,10 @@ def build_prompt(text: str, offset: int, stack: list[Scope], budget: int, style:
 def document_prompt(text: str, budget: int) -> str:
     """The file context of the document's first type: what a request anywhere in it starts with (didOpen)."""
     outline = outline_of(text)
-    if not outline.closes:
+    types = [b for b in outline.closes if text[b] == "{"]
+    if not types:
         return ""
-    brace = min(outline.closes)
+    brace = min(types)
     items, _ = structure(text, brace + 1)
     state = track(text, items)
     if state.innermost.kind is not ScopeKind.CLASS:
@@ -103,13 +107,21 @@ def document_prompt(text: str, budget: int) -> str:
     return file_context(text, state.innermost, outline, budget, len(text))
 
 
-def file_context(text: str, top: Scope, outline: Outline, budget: int, unclosed_end: int) -> str:
+def file_context(
+    text: str,
+    top: Scope,
+    outline: Outline,
+    budget: int,
+    unclosed_end: int,
+    skip: tuple[int, int] | None = None,
+) -> str:
     """Everything before the cursor's top-level type, then that type, bodies elided, left open at its end
-    (at `unclosed_end` when the type has no `}`: its text after that is the unclosed member's own)."""
+    (at `unclosed_end` when the type has no `}`: its text after that is the unclosed member's own), without
+    the `skip` span (the member at the cursor, which follows in full)."""
     end = outline.closes.get(top.brace, unclosed_end)
     head_end = line_start(text, top.header)
     head = _squeeze(_render(text, 0, head_end, outline))
-    body = _squeeze(_render(text, head_end, end, outline))
+    body = _squeeze(_render(text, head_end, end, outline, skip))
     head = _keep_start(head, budget // 4)
     return head + _keep_start(body, budget - len(head))
 
@@ -152,9 +164,11 @@ def _header(text: str, scope: Scope) -> str:
     return text[line_start(text, scope.header) : scope.brace + 1] + "\n"
 
 
-def _render(text: str, start: int, end: int, outline: Outline) -> str:
-    """text[start:end] without its comments and with its member bodies elided."""
+def _render(text: str, start: int, end: int, outline: Outline, skip: tuple[int, int] | None = None) -> str:
+    """text[start:end] without its comments and the `skip` span, with its member bodies elided."""
     cuts = [(a, b, ELIDED) for a, b in outline.elided if start <= a and b <= end]
+    if skip is not None:
+        cuts.append((skip[0], skip[1], ""))
     cuts += [(a, b, "") for a, b in outline.comments if start <= a < end and not _inside(a, outline.elided)]
     cuts.sort()
     parts, pos = [], start
