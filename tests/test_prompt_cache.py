@@ -75,7 +75,7 @@ def test_a_cancel_stops_between_chunks_and_keeps_the_chunks_done(sampler):
     cancel = threading.Event()
     chunks = []
 
-    def forward(ids, kv, stop):
+    def forward(ids, kv):
         chunks.append(len(ids))
         out = sampler._forward(ids, kv)  # not stoppable, so the second chunk finishes
         if len(chunks) == 2:
@@ -114,23 +114,30 @@ def test_the_sampler_keeps_one_cache_per_document(sampler):
     assert sampler.prompts.reused_tokens >= len(sampler.encode("class A { int x = 1;")[0]) - 1
 
 
-def test_a_cancel_stops_a_chunk_between_two_layers_and_drops_its_part(sampler):
-    """Cancelled in the middle of a chunk's forward, the chunk is dropped from every layer it reached."""
+def test_a_cancelled_decode_step_stops_between_two_layers(sampler):
+    """Cancelled while a decode step runs, sampling stops at the next layer, not after the whole step."""
+    from compilot.context.types import StopRule
+    from compilot.generation.sampler import SamplingConfig
+
     cancel = threading.Event()
+    first: list[int] = []
+    last: list[int] = []
+
+    def on_first_layer(*_):
+        first.append(1)
+        if len(first) == 3:  # the prompt's forward, one decode step, then the second step's first layer
+            cancel.set()
+
     layers = sampler.lm.model.get_decoder().layers
-    hook = layers[0].register_forward_hook(
-        lambda *_: cancel.set() if calls.append(1) or len(calls) == 2 else None
-    )
-    calls: list[int] = []
-    cache = PromptCache(sampler._forward, chunk=64)
+    hooks = [
+        layers[0].register_forward_hook(on_first_layer),
+        layers[-1].register_forward_hook(lambda *_: last.append(1)),
+    ]
+    config = SamplingConfig(samples=1, max_new_tokens=5, temperature=0.0)
     try:
         with pytest.raises(Cancelled):
-            cache.prefill("doc", IDS[:200], cancel)  # the second chunk stops after its first layer
+            sampler.sample("class A { int x", StopRule.LINE, config, cancel, key="decode")
     finally:
-        hook.remove()
-    assert cache.cached_ids("doc") == IDS[:64]
-    kv = cache._entries["doc"].cache
-    assert {layer.get_seq_length() for layer in kv.layers} == {64}
-    _, logits = cache.prefill("doc", IDS[:200])
-    assert cache.reused_tokens == 64
-    assert torch.allclose(logits, fresh(sampler, IDS[:200]), atol=1e-4)
+        for hook in hooks:
+            hook.remove()
+    assert len(first) == 3 and len(last) == 2  # the second step never reached the last layer

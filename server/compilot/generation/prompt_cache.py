@@ -38,9 +38,7 @@ class Entry:
     logits: torch.Tensor | None = None  # (1, vocab) next-token logits after `ids`; None when not computed
 
 
-# (T more ids, the cache, a cancel flag) -> (1, vocab) logits after them; may raise Cancelled part-way through
-# the layers (Sampler stops a forward between two layers), leaving some layers of the cache longer than others.
-Forward = Callable[[list[int], DynamicCache, threading.Event | None], torch.Tensor]
+Forward = Callable[[list[int], DynamicCache], torch.Tensor]  # T more ids -> (1, vocab) logits after them
 
 
 class PromptCache:
@@ -69,8 +67,8 @@ class PromptCache:
         self, key: str, ids: list[int], cancel: threading.Event | None = None
     ) -> tuple[DynamicCache, torch.Tensor]:
         """A private copy of the cache for `ids` and the logits after them, computing only the tokens the
-        document's entry does not hold. Raises Cancelled between chunks, or between two layers of a chunk
-        (whose work is then dropped); the chunks done stay cached."""
+        document's entry does not hold. Raises Cancelled between chunks; the chunks done stay cached. A chunk
+        under way is finished: the next request (the keystroke after a cancelled one) mostly wants it."""
         if not ids:
             raise ValueError("an empty prompt has no next-token logits")
         entry = self._entries.pop(key, None) or Entry()
@@ -91,11 +89,7 @@ class PromptCache:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             piece = ids[start : start + self.chunk]
-            try:
-                entry.logits = self.forward(piece, entry.cache, cancel)
-            except Cancelled:
-                _truncate_layers(entry.cache, len(entry.ids))  # the layers the chunk reached drop it again
-                raise
+            entry.logits = self.forward(piece, entry.cache)
             entry.ids = entry.ids + piece
             self._evict(keep=key)
         return copy.deepcopy(entry.cache), entry.logits
@@ -107,13 +101,6 @@ class PromptCache:
                 break
             if key != keep:
                 total -= len(self._entries.pop(key).ids)
-
-
-def _truncate_layers(cache: DynamicCache, length: int) -> None:
-    for layer in cache.layers:
-        extra = layer.get_seq_length() - length
-        if extra > 0:
-            layer.crop(-extra)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
