@@ -15,6 +15,7 @@ from compilot.bench.javac import JavacError, Judge, new_errors
 from compilot.bench.measure import compare, is_loop, summarize
 from compilot.bench.run import parser, run_bench
 from compilot.settings import Settings
+from java_samples import STACK
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "humanevalx_java.jsonl"
 
@@ -44,30 +45,7 @@ PROBLEMS = [
     {"task_id": f"Java/{i}", "prompt": PROMPT, "canonical_solution": SOLUTION, "test": TEST} for i in range(3)
 ]
 
-JAVA_FILE = """package demo.util;
-
-import java.util.ArrayList;
-import java.util.List;
-
-public class Stack {
-    private final List<String> items = new ArrayList<>();
-
-    public void push(String item) {
-        items.add(item);
-    }
-
-    public String pop() {
-        String top = items.get(items.size() - 1);
-        items.remove(items.size() - 1);
-        return top;
-    }
-
-    public int size() {
-        int n = items.size();
-        return n;
-    }
-}
-"""
+JAVA_FILE = STACK
 
 
 @pytest.fixture(scope="module")

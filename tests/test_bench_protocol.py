@@ -15,31 +15,7 @@ from compilot.bench.configs import CONFIGS
 from compilot.bench.javac import Judge
 from compilot.bench.run import main
 from compilot.settings import Settings
-
-STACK = """package demo;
-
-import java.util.ArrayList;
-import java.util.List;
-
-public class Stack {
-    private final List<String> items = new ArrayList<>();
-
-    public void push(String item) {
-        items.add(item);
-    }
-
-    public String pop() {
-        String top = items.get(items.size() - 1);
-        items.remove(items.size() - 1);
-        return top;
-    }
-
-    public int size() {
-        int n = items.size();
-        return n;
-    }
-}
-"""
+from java_samples import STACK
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,7 @@ def test_a_primed_document_prefills_only_the_member_at_a_jump(tiny_settings):
         "public class A {\n    int a;\n    int f(int x) {\n        return x;\n    }\n"
         "    int g(int y) {\n        int z = y;\n        \n    }\n}\n"
     )
-    engine = Engine(tiny_settings.updated({"verify": False})[0])
+    engine = Engine(tiny_settings.updated({"verify": False, "prompt": "outline"})[0])
     engine.load()
     engine.prime(doc, None, key="file:///A.java")
     context_ids = engine.sampler.encode(document_prompt(doc, engine.settings.prompt_chars))[0]
@@ -121,3 +121,11 @@ def test_a_checker_that_cannot_start_leaves_no_jvm_behind(tiny_settings):
     result = engine.complete(DOC, CURSOR)
     assert not result.checked and "javac checking is off" in result.message
     assert _java_children() == before
+
+
+def test_a_request_can_replace_the_line_budget(tiny_settings):
+    """The completion list (asked for) gets more time than ghost text: a per-request line budget."""
+    engine = Engine(tiny_settings.updated({"lineSeconds": 1e-6, "verify": False})[0])
+    assert [c.finish for c in engine.complete(DOC, CURSOR).candidates] == ["time"] * 2
+    result = engine.complete(DOC, CURSOR, line_seconds=0)
+    assert all(c.finish != "time" for c in result.candidates)

@@ -5,38 +5,15 @@ from __future__ import annotations
 
 from compilot.context import classify
 from compilot.context.prompt import document_prompt
+from java_samples import STACK
 
-FILE = """package demo;
-
-import java.util.ArrayList;
-import java.util.List;
-
-/** A stack of strings. */
-public class Stack {
-    // the items, top last
-    private final List<String> items = new ArrayList<>();
-
-    /** Pushes one item. */
-    public void push(String item) {
-        items.add(item);
-    }
-
-    public String pop() {
-        String top = items.get(items.size() - 1);
-        items.remove(items.size() - 1);
-        return top;
-    }
-
-    public int size() {
-        int n = items.size();
-        return n;
-    }
-}
-"""
+FILE = STACK.replace(
+    "public class Stack {", "/** A stack of strings. */\npublic class Stack {\n    // the items, top last"
+).replace("    public void push", "    /** Pushes one item. */\n    public void push")
 
 
 def prompt_at(text: str, marker: str, after: int = 0, **kwargs) -> str:
-    return classify(text, text.index(marker) + after, **kwargs).prefix
+    return classify(text, text.index(marker) + after, **{"prompt_style": "outline", **kwargs}).prefix
 
 
 def test_the_file_context_outlines_every_member_and_the_member_is_whole():
@@ -66,8 +43,8 @@ def test_jumps_inside_the_class_share_the_file_context_up_to_the_first_member():
 def test_a_keystroke_extends_the_prompt_by_itself():
     offset = FILE.index("        return n;") + len("        ret")
     typed = FILE[:offset] + "u" + FILE[offset:]
-    before = classify(FILE, offset).prefix
-    after = classify(typed, offset + 1).prefix
+    before = classify(FILE, offset, prompt_style="outline").prefix
+    after = classify(typed, offset + 1, prompt_style="outline").prefix
     assert after == before + "u"
 
 
@@ -100,8 +77,8 @@ def test_a_long_member_keeps_its_header_and_a_tail_that_moves_in_steps():
     lines = "".join(f"        int v{i} = {i};\n" for i in range(200))
     text = "class A {\n    void big() {\n" + lines + "    }\n}\n"
     end = text.index("    }\n}")
-    one = classify(text, end, prompt_chars=1000).prefix
-    two = classify(text, end - 20, prompt_chars=1000).prefix
+    one = classify(text, end, prompt_chars=1000, prompt_style="outline").prefix
+    two = classify(text, end - 20, prompt_chars=1000, prompt_style="outline").prefix
     assert "    void big() {\n" in one
     member = one[one.index("    void big() {\n") :]
     assert len(member) <= 500 + len("    void big() {\n")
@@ -116,12 +93,12 @@ def test_the_window_style_is_the_text_before_the_cursor():
 
 def test_deep_nesting_still_gets_a_prompt():
     text = "class A {\n    void f() {\n" + "{" * 5000 + "\n        int x = 1;\n" + "}" * 5000 + "\n    }\n}\n"
-    ctx = classify(text, text.index("        int x"))
+    ctx = classify(text, text.index("        int x"), prompt_style="outline")
     assert ctx.completes and "void f() {" in ctx.prefix
 
 
 def test_a_huge_line_is_cut_to_the_budget():
     text = "class A {\n    void f() {\n        int x = " + "1 + " * 50_000 + "1;\n    }\n}\n"
     offset = text.index("1;\n    }")
-    prompt = classify(text, offset, prompt_chars=1000).prefix
+    prompt = classify(text, offset, prompt_chars=1000, prompt_style="outline").prefix
     assert len(prompt) < 2000 and prompt.endswith("1 + 1 + ")

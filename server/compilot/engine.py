@@ -138,9 +138,11 @@ class Engine:
         filename: str = "Main.java",
         cancel: threading.Event | None = None,
         key: str | None = None,
+        line_seconds: float | None = None,
     ) -> CompletionResult:
         """Completions for the cursor at character `offset` of `text`. Raises Cancelled when `cancel` is set.
-        `key` names the document whose cached prompt to reuse (default: `filename`)."""
+        `key` names the document whose cached prompt to reuse (default: `filename`); `line_seconds` replaces
+        the setting's line budget for this request (the completion list, asked for, is given more time)."""
         s = self.settings
         key = filename if key is None else key
         t0 = time.perf_counter()
@@ -180,10 +182,12 @@ class Engine:
                 timings["generation"], timings["verification"] = body.generation, body.verification
             except CheckerError as e:
                 checked, self.checker_problem = False, f"javac checking failed: {e}"
+        line_budget = s.line_seconds if line_seconds is None else line_seconds
         deadline = None  # lineSeconds bounds line completions; bodies have blockSeconds (stepwise)
-        if s.line_seconds and context.stop is not StopRule.BLOCK:
-            deadline = time.monotonic() + s.line_seconds
-        for config in self._rounds(context, checked, deadline) if not candidates else []:
+        if line_budget and context.stop is not StopRule.BLOCK:
+            deadline = time.monotonic() + line_budget
+        rounds = self._rounds(context, checked, deadline, line_budget / 2) if not candidates else []
+        for config in rounds:
             if candidates and deadline is not None and time.monotonic() > deadline:
                 break  # out of time: offer what the earlier round verified
             t1 = time.perf_counter()
@@ -216,7 +220,7 @@ class Engine:
         return s.line_seconds if context.nested and s.line_seconds else s.block_seconds
 
     def _rounds(
-        self, context: CursorContext, checked: bool, deadline: float | None = None
+        self, context: CursorContext, checked: bool, deadline: float | None = None, floor: float = 0.0
     ) -> list[SamplingConfig]:
         """Adaptive sampling: the greedy candidate alone first; the other samples only if it did not compile.
 
@@ -224,11 +228,11 @@ class Engine:
         compiles more often than not, so most requests end after the first, cheap round.
 
         The deadline covers the whole request, prefill included, except that the first round always keeps
-        half the line budget for decoding: a jump into a long member, whose text must be prefilled first,
+        `floor` seconds (half the line budget) for decoding: a jump into a long member, whose text must be prefilled first,
         still gets a line (the user waits up to half a budget longer there), and the later round is skipped.
         """
         full = dataclasses.replace(self._sampling_config(context), deadline=deadline)
-        floor = self.settings.line_seconds / 2 if deadline is not None else 0.0
+        floor = floor if deadline is not None else 0.0
         if not (self.settings.adaptive and checked and full.samples > 1):
             return [dataclasses.replace(full, min_decode=floor)]
         greedy = dataclasses.replace(full, samples=1, greedy_first=True, min_decode=floor)

@@ -43,7 +43,9 @@ class Settings:
     java_release: int | None = None  # None: the running JDK's release
     classpath: tuple[str, ...] = ()
     sourcepath: tuple[str, ...] = ()
-    prompt: str = "outline"  # "outline": the file's outline then the enclosing member; "window": text before
+    prompt: str = (
+        "window"  # "window": the text before the cursor; "outline": the file's outline, then the member
+    )
     prompt_chars: int = 3000  # characters of the file context (the member gets half as many) or the window
     check_timeout: float = 10.0  # seconds before a hanging javac checker is restarted
     log_level: str = "info"

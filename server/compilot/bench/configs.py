@@ -63,10 +63,10 @@ CONFIGS: dict[str, Config] = {
             naive=True,
         ),
         Config(
-            "window",
-            "defaults with the earlier prompt: the 3000 characters before the cursor (not the file's outline "
-            "and the enclosing member)",
-            {"prompt": "window"},
+            "outline",
+            "defaults with the outline prompt: the file's imports and class, other members' bodies elided, then "
+            "the member at the cursor (not the 3000 characters before it)",
+            {"prompt": "outline"},
         ),
         Config("no-guards", "defaults without the degeneration guards", {"guards": False}),
         Config("no-best-of-n", "defaults with one (greedy) sample", {"samples": 1}),

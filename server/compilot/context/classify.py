@@ -21,7 +21,7 @@ from compilot.context.lexer import (
     structure,
     tokenize,
 )
-from compilot.context.prompt import OUTLINE, build_prompt
+from compilot.context.prompt import WINDOW, build_prompt
 from compilot.context.scopes import (
     ANONYMOUS,
     HEADED_SCOPES,
@@ -44,7 +44,7 @@ _INSIDE = {
 _CONTROL_HEADS = frozenset({"if", "for", "while"})  # `if (...)` may be followed by a braceless statement
 
 
-def classify(text: str, offset: int, prompt_chars: int = 3000, prompt_style: str = OUTLINE) -> CursorContext:
+def classify(text: str, offset: int, prompt_chars: int = 3000, prompt_style: str = WINDOW) -> CursorContext:
     """The completion context at `offset` in `text` (clamped into the text); never raises."""
     try:
         return _classify(text, offset, prompt_chars, prompt_style)

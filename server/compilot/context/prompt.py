@@ -77,7 +77,7 @@ def _in_class_body(text: str, scope: Scope, memo: dict[int, bool]) -> bool:
     return known
 
 
-def build_prompt(text: str, offset: int, stack: list[Scope], budget: int, style: str = OUTLINE) -> str:
+def build_prompt(text: str, offset: int, stack: list[Scope], budget: int, style: str = WINDOW) -> str:
     """The prompt for a cursor at `offset` whose open scopes (outermost first) are `stack`."""
     top = next((k for k, s in enumerate(stack) if s.kind is ScopeKind.CLASS), None)
     if style == WINDOW or top is None:

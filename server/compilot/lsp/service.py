@@ -219,7 +219,10 @@ class Compilot:
         )
 
     async def completion(self, params: types.CompletionParams) -> types.CompletionList:
-        found = await self._complete(params.text_document.uri, params.position)
+        # The list is asked for (a `.` or Ctrl+Space): it gets blockSeconds, not the ghost text's lineSeconds;
+        # a member access's line is often longer than 2 s of decoding on a loaded CPU (the e2e test's
+        # `System.out.println(...)` was cut every time, so the list never came).
+        found = await self._complete(params.text_document.uri, params.position, self.settings.block_seconds)
         if found is None:
             return types.CompletionList(is_incomplete=True, items=[])
         doc, offset, items, checked = found
@@ -254,7 +257,7 @@ class Compilot:
         return types.CompletionList(is_incomplete=True, items=result)
 
     async def _complete(
-        self, uri: str, position: types.Position
+        self, uri: str, position: types.Position, line_seconds: float | None = None
     ) -> tuple[Document, int, list[Candidate], bool] | None:
         """(document, offset, candidates, javac-checked) for a cursor, or None (nothing to offer, bad input,
         cancelled, not ready)."""
@@ -276,7 +279,9 @@ class Compilot:
         cancel = self.worker.new_generation(uri)
         t0 = time.perf_counter()
         try:
-            result = await self.worker.run(self._generate, text, offset, doc.filename, uri, cancel)
+            result = await self.worker.run(
+                self._generate, text, offset, doc.filename, uri, cancel, line_seconds
+            )
         except asyncio.CancelledError:  # $/cancelRequest: stop the generation, pygls answers the request
             cancel.set()
             raise
@@ -306,7 +311,13 @@ class Compilot:
         return doc, offset, items, result.checked
 
     def _generate(
-        self, text: str, offset: int, filename: str, uri: str, cancel: threading.Event
+        self,
+        text: str,
+        offset: int,
+        filename: str,
+        uri: str,
+        cancel: threading.Event,
+        line_seconds: float | None = None,
     ) -> CompletionResult | None:
         """On the worker. None when cancelled, also while queued behind another job."""
         from compilot.generation.sampler import Cancelled
@@ -314,7 +325,7 @@ class Compilot:
         if cancel.is_set():
             return None
         try:
-            return self.engine.complete(text, offset, filename, cancel, key=uri)
+            return self.engine.complete(text, offset, filename, cancel, key=uri, line_seconds=line_seconds)
         except Cancelled:
             return None
 
