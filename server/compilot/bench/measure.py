@@ -128,3 +128,14 @@ QUALITY = (
     ("loop_share", "loops", "pct"),
 )
 LATENCY = tuple((f"{s}_{q}", f"{s} {q}", "sec") for s in STAGES for q in ("p50", "p95"))
+
+
+def failed_items(result: dict) -> list[dict]:
+    """The items of one result that the independent javac rejected, one record each (rank 1 = the top item);
+    a failure of the engine's promise when the result was javac-checked."""
+    where = {k: result[k] for k in ("case", "kind", "mode", "config") if k in result}
+    return [
+        {**where, "rank": i + 1, "item": result["items"][i], "errors": result["items_recheck_errors"][i]}
+        for i, ok in enumerate(result["items_recheck_ok"])
+        if ok is False
+    ]

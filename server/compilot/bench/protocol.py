@@ -34,9 +34,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compilot.bench import report
 from compilot.bench.cases import Case
 from compilot.bench.configs import CONFIGS, Config
-from compilot.bench.measure import compare, percentile
+from compilot.bench.measure import compare, failed_items, percentile
 from compilot.settings import Settings
 
 MODES = ("jump", "typing")
@@ -501,25 +502,9 @@ def same_errors(spans: list[list[int]], lines: list[int]) -> bool:
 
 def failures_of(results: list[dict], verify: dict[str, bool]) -> list[dict]:
     """Items offered as javac-checked (the server said so, or the config checks) that the judge rejects."""
-    out = []
-    for r in results:
-        checked = r.get("status", {}).get("checked", verify[r["config"]])
-        if not checked:
-            continue
-        for i, ok in enumerate(r["items_recheck_ok"]):
-            if ok is False:
-                out.append(
-                    {
-                        "case": r["case"],
-                        "kind": r["kind"],
-                        "mode": r["mode"],
-                        "config": r["config"],
-                        "rank": i + 1,
-                        "item": r["items"][i],
-                        "errors": r["items_recheck_errors"][i],
-                    }
-                )
-    return out
+    return [
+        f for r in results if r.get("status", {}).get("checked", verify[r["config"]]) for f in failed_items(r)
+    ]
 
 
 def summarize(results: list[dict], failures: list[dict]) -> dict:
@@ -719,8 +704,6 @@ def run_protocol_bench(args, command: str) -> dict:
         args.json.write_text(json.dumps(run, indent=1, default=str))
     print(console(run))
     if not args.no_report:
-        from compilot.bench import report
-
         label = args.label or default_label(notes, bool(args.repo))
         path = report.write_section(args.out, label, markdown_section(run, label))
         log(f"compilot bench --protocol: wrote {path}")
@@ -885,14 +868,8 @@ def markdown_section(run: dict, label: str) -> str:
         + ".",
     ]
     lines += ["", "### Independent re-check failures", ""]
-    if run["recheck_failures"]:
-        for f in run["recheck_failures"]:
-            item = f["item"].replace("`", "'").replace("\n", "⏎")
-            lines.append(
-                f"- **{f['config']}** ({f['mode']}), {f['case']} item #{f['rank']}: `{item[:200]}` — "
-                f"{'; '.join(f['errors'])[:300]}"
-            )
-    else:
+    lines += report.failure_lines(run["recheck_failures"])
+    if not run["recheck_failures"]:
         n_items = sum(len(r["items"]) for r in run["results"])
         lines.append(f"None ({n_items} offered items re-checked).")
     lines += ["", f"<!-- /bench:{label} -->"]

@@ -258,14 +258,8 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
         met = "–" if t["met"] is None else "yes" if t["met"] else "**no**"
         lines.append(f"| {t['target']} | {t['value']} | {met} |")
     lines += ["", "### Independent re-check failures", ""]
-    if run["recheck_failures"]:
-        for f in run["recheck_failures"]:
-            item = f["item"].replace("`", "'").replace("\n", "⏎")
-            lines.append(
-                f"- **{f['config']}**, {f['case']} item #{f['rank']}: `{item[:200]}` — "
-                f"{'; '.join(f['errors'])[:300]}"
-            )
-    else:
+    lines += failure_lines(run["recheck_failures"])
+    if not run["recheck_failures"]:
         checked = {r["config"] for r in run["results"] if r["checked"]}
         n_items = sum(
             ok is not None for r in run["results"] if r["checked"] for ok in r.get("items_recheck_ok", [])
@@ -301,6 +295,19 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
         lines += [f"![{Path(i).stem}]({i})" for i in images]
     lines += ["", f"<!-- /bench:{label} -->"]
     return "\n".join(lines) + "\n"
+
+
+def failure_lines(failures: list[dict]) -> list[str]:
+    """One Markdown bullet per re-check failure (`compilot.bench.measure.failed_items`)."""
+    lines = []
+    for f in failures:
+        item = f["item"].replace("`", "'").replace("\n", "⏎")
+        mode = f" ({f['mode']})" if "mode" in f else ""
+        lines.append(
+            f"- **{f['config']}**{mode}, {f['case']} item #{f['rank']}: `{item[:200]}` — "
+            f"{'; '.join(f['errors'])[:300]}"
+        )
+    return lines
 
 
 def charts(run: dict, folder: Path, label: str) -> list[Path]:

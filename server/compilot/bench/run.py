@@ -23,7 +23,7 @@ from pathlib import Path
 from compilot.bench import cases as casemod
 from compilot.bench.cases import Case
 from compilot.bench.configs import CONFIGS, DEFAULT_CONFIGS, QUICK_CONFIGS, build_engines, shared_checker
-from compilot.bench.measure import compare, is_loop, summarize
+from compilot.bench.measure import compare, failed_items, is_loop, summarize
 from compilot.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -358,22 +358,7 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
             r["passed"], r["pass_detail"] = outcome
 
     # Failures of the engine's promise: an item offered as checked that an independent javac rejects.
-    failures = []
-    for r in results:
-        if not r["checked"]:
-            continue
-        for i, ok in enumerate(r["items_recheck_ok"]):
-            if ok is False:
-                failures.append(
-                    {
-                        "case": r["case"],
-                        "kind": r["kind"],
-                        "config": r["config"],
-                        "rank": i + 1,
-                        "item": r["items"][i],
-                        "errors": r["items_recheck_errors"][i],
-                    }
-                )
+    failures = [f for r in results if r["checked"] for f in failed_items(r)]
     for f in failures:
         log(
             "\n"
