@@ -368,6 +368,18 @@ def _cut(text: str, begin: int, end: int, kind: str, filename: str, source_id: s
     )
 
 
+def compiles_with(checker) -> Callable[[str, str], bool]:
+    """`pick_file_cases`'s test, on a warm checker: the file has no javac error (a checker failure: no)."""
+
+    def compiles(text: str, filename: str) -> bool:
+        try:
+            return not any(d.is_error for d in checker.check(text, filename))
+        except Exception:
+            return False
+
+    return compiles
+
+
 def pick_file_cases(
     sources: Iterator[tuple[str, str, str]],
     n: int,

@@ -34,6 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compilot.bench import cases as casemod
 from compilot.bench import report
 from compilot.bench.cases import Case
 from compilot.bench.configs import CONFIGS, Config
@@ -621,14 +622,7 @@ def run_protocol_bench(args, command: str) -> dict:
 
         checker = JavaChecker(classpath=classpath, sourcepath=sourcepath)
         checkers.append(checker)
-
-        def compiles(text: str, filename: str) -> bool:
-            try:
-                return not any(d.is_error for d in checker.check(text, filename))
-            except Exception:
-                return False
-
-        return compiles
+        return casemod.compiles_with(checker)
 
     try:
         cases, notes = runmod.pick_cases(args, checker_factory)

@@ -278,14 +278,7 @@ def run_bench(args, base: Settings, command: str = "compilot bench") -> dict:
 
             checker = JavaChecker(classpath=classpath, sourcepath=sourcepath)
             engines_extra.append(checker)
-
-        def compiles(text: str, filename: str) -> bool:
-            try:
-                return not any(d.is_error for d in checker.check(text, filename))
-            except Exception:
-                return False
-
-        return compiles
+        return casemod.compiles_with(checker)
 
     engines_extra: list = []
     cases, notes = pick_cases(args, checker_factory)
