@@ -813,17 +813,7 @@ def markdown_section(run: dict, label: str) -> str:
         "share of cases whose top item passes the independent javac re-check (no offer: a miss); failures: items "
         "offered as javac-checked that the independent javac rejects (must be 0)",
     ]
-    j = run.get("notes", {}).get("jdk")
-    if isinstance(j, dict):
-        lines.append(
-            "- JDK sources: "
-            + (
-                f"unavailable ({j['unavailable']})"
-                if "unavailable" in j
-                else f"{j['files_compiling']} of {j['files_tried']} files tried compile unchanged; "
-                f"{j['files_used']} used"
-            )
-        )
+    lines += report.jdk_note(run.get("notes", {}))
     lines += ["", "Configurations:", ""]
     for name, c in run["configs"].items():
         lines.append(

@@ -196,17 +196,7 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
         ),
     ]
     notes = run.get("notes", {})
-    if isinstance(notes.get("jdk"), dict):
-        j = notes["jdk"]
-        lines.append(
-            "- JDK sources: "
-            + (
-                f"unavailable ({j['unavailable']})"
-                if "unavailable" in j
-                else f"{j['files_compiling']} of {j['files_tried']} files tried compile unchanged; "
-                f"{j['files_used']} used"
-            )
-        )
+    lines += jdk_note(notes)
     if notes.get("rejected_rechecked_offline"):
         lines.append(
             "- Engine-rejected candidates were re-checked after this run, from the raw candidate texts in its JSON "
@@ -295,6 +285,19 @@ def markdown_section(run: dict, label: str, images: list[str]) -> str:
         lines += [f"![{Path(i).stem}]({i})" for i in images]
     lines += ["", f"<!-- /bench:{label} -->"]
     return "\n".join(lines) + "\n"
+
+
+def jdk_note(notes: dict) -> list[str]:
+    """The line saying which JDK source files the run's cases came from, if it used them."""
+    j = notes.get("jdk")
+    if not isinstance(j, dict):
+        return []
+    if "unavailable" in j:
+        return [f"- JDK sources: unavailable ({j['unavailable']})"]
+    return [
+        f"- JDK sources: {j['files_compiling']} of {j['files_tried']} files tried compile unchanged; "
+        f"{j['files_used']} used"
+    ]
 
 
 def failure_lines(failures: list[dict]) -> list[str]:
