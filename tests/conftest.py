@@ -37,3 +37,13 @@ def tiny_model_dir(tmp_path_factory, embedded_model_dir) -> Path:
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(embedded_model_dir / name, folder / name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """A real llama.cpp server process on 127.0.0.1 serving the embedded GGUF over OpenAI-compatible HTTP,
+    without an API key: (URL, process)."""
+    from compilot.bench.llama_server import local_server
+
+    with local_server(api_key="") as (url, _key, process):
+        yield url, process

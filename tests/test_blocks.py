@@ -37,7 +37,7 @@ class ScriptedSampler:
         self.prompts = []
 
     def sample(self, prompt, rule, config, cancel=None, key=""):
-        from compilot.generation.sampler import Sample
+        from compilot.generation.backend import Sample
 
         self.prompts.append(prompt)
         text, finish = self.pieces.pop(0) if self.pieces else ("", "stop")
@@ -46,7 +46,7 @@ class ScriptedSampler:
 
 def build(pieces, sampler=None):
     from compilot.blocks import complete_body
-    from compilot.generation.sampler import SamplingConfig
+    from compilot.generation.backend import SamplingConfig
     from compilot.verification.checker import JavaChecker
 
     document = "class Solution {\n    int twice(int x) {\n"

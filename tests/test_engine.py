@@ -81,14 +81,14 @@ def test_a_primed_document_prefills_only_the_member_at_a_jump(tiny_settings):
     engine = Engine(tiny_settings.updated({"verify": False, "prompt": "outline"})[0])
     engine.load()
     engine.prime(doc, None, key="file:///A.java")
-    context_ids = engine.sampler.encode(document_prompt(doc, engine.settings.prompt_chars))[0]
-    assert engine.sampler.prompts.cached_ids("file:///A.java") == context_ids
+    context_ids = engine.backend.encode(document_prompt(doc, engine.settings.prompt_chars))[0]
+    assert engine.backend.prompts.cached_ids("file:///A.java") == context_ids
     context = document_prompt(doc, engine.settings.prompt_chars)
-    shared_ids = engine.sampler.encode(context[: context.index("    int g(int y) { ... }")])[0]
+    shared_ids = engine.backend.encode(context[: context.index("    int g(int y) { ... }")])[0]
     engine.prime(doc, doc.index("        \n") + 8, key="file:///A.java")  # what a request in g prefills
-    assert engine.sampler.prompts.reused_tokens >= len(shared_ids) - 1
+    assert engine.backend.prompts.reused_tokens >= len(shared_ids) - 1
     engine.forget("file:///A.java")
-    assert "file:///A.java" not in engine.sampler.prompts
+    assert "file:///A.java" not in engine.backend.prompts
 
 
 def _java_children() -> int:

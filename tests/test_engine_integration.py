@@ -15,12 +15,16 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "Fibonacci.java"
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="module")
-def engine(embedded_model_dir):
-    engine = Engine(Settings(samples=3, max_new_tokens=32, max_block_tokens=96))
+@pytest.fixture(scope="module", params=["torch", "llamacpp", "openai"])
+def engine(request, embedded_model_dir):
+    """The pipeline on each backend: the openai one against a real llama.cpp server process on 127.0.0.1."""
+    endpoint = request.getfixturevalue("llama_server")[0] if request.param == "openai" else ""
+    engine = Engine(
+        Settings(samples=3, max_new_tokens=32, max_block_tokens=96, backend=request.param, endpoint=endpoint)
+    )
     engine.load()
     yield engine
-    engine.checker.close()
+    engine.close()
 
 
 def documents() -> list[tuple[str, str, int]]:
@@ -58,7 +62,7 @@ def test_every_offered_completion_compiles_under_independent_javac(engine):
 def test_checking_off_says_so_and_offers_unchecked_text(engine, embedded_model_dir):
     name, text, offset = documents()[3]
     unchecked = Engine(Settings(samples=1, max_new_tokens=16, verify=False))
-    unchecked.lm, unchecked.sampler = engine.lm, engine.sampler
+    unchecked.backend = engine.backend
     result = unchecked.complete(text, offset)
     assert not result.checked
     assert all(item.verdict == "unchecked" for item in result.items)

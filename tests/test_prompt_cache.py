@@ -105,7 +105,7 @@ def test_a_cancel_before_any_chunk_leaves_no_stale_logits(sampler):
 
 def test_the_sampler_keeps_one_cache_per_document(sampler):
     from compilot.context.types import StopRule
-    from compilot.generation.sampler import SamplingConfig
+    from compilot.generation.backend import SamplingConfig
 
     config = SamplingConfig(samples=1, max_new_tokens=2, temperature=0.0)
     sampler.sample("class A { int x = 1;", StopRule.LINE, config, key="a.java")
@@ -117,7 +117,7 @@ def test_the_sampler_keeps_one_cache_per_document(sampler):
 def test_a_cancelled_decode_step_stops_between_two_layers(sampler):
     """Cancelled while a decode step runs, sampling stops at the next layer, not after the whole step."""
     from compilot.context.types import StopRule
-    from compilot.generation.sampler import SamplingConfig
+    from compilot.generation.backend import SamplingConfig
 
     cancel = threading.Event()
     first: list[int] = []

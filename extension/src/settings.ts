@@ -6,6 +6,8 @@ export const CLIENT_ONLY_KEYS = ["enable", "pythonPath"] as const;
 /** The server's settings (camelCase, as `compilot.settings.Settings.updated` accepts them). */
 export const SERVER_KEYS = [
   "model",
+  "backend",
+  "endpoint",
   "device",
   "samples",
   "maxNewTokens",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from compilot.candidate import Candidate
 from compilot.context.types import CursorContext, StopRule
-from compilot.generation.sampler import Cancelled, Sampler, SamplingConfig
+from compilot.generation.backend import Backend, Cancelled, SamplingConfig
 from compilot.verification.checker import JavaChecker
 from compilot.verification.verifier import Baseline, verify
 
@@ -50,7 +50,7 @@ def expect_return(baseline: Baseline, text: str, offset: int) -> Baseline:
 
 
 def complete_body(
-    sampler: Sampler,
+    sampler: Backend,
     checker: JavaChecker,
     text: str,
     context: CursorContext,

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from compilot.generation.backend import BACKENDS
 from compilot.settings import Settings
 
 
@@ -54,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument("--json", action="store_true", help="every candidate with score, verdict, timings")
     complete.add_argument("--samples", type=int, help="candidates to draw (default 4)")
     complete.add_argument("--max-new-tokens", type=int)
-    complete.add_argument("--model", help="'embedded:smollm2-135m', a model folder or a Hugging Face id")
+    complete.add_argument(
+        "--model",
+        help="'embedded:smollm2-135m', a model folder or Hugging Face id, a .gguf file, a served name",
+    )
+    complete.add_argument("--backend", choices=BACKENDS, help="auto (default), torch, llamacpp, openai")
+    complete.add_argument("--endpoint", help="backend openai: the server's URL (API key: $COMPILOT_API_KEY)")
     complete.add_argument("--device", help="auto, cpu, cuda")
     complete.add_argument("--seed", type=int)
     complete.add_argument("--no-guards", dest="guards", action="store_false", default=None)
@@ -92,7 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--json", action="store_true", help="machine-readable output")
     fix.add_argument("--force", action="store_true", help="--write even over uncommitted git changes")
     fix.add_argument("--samples", type=int, help="model candidates per regenerated line (default 4)")
-    fix.add_argument("--model", help="'embedded:smollm2-135m', a model folder or a Hugging Face id")
+    fix.add_argument(
+        "--model",
+        help="'embedded:smollm2-135m', a model folder or Hugging Face id, a .gguf file, a served name",
+    )
+    fix.add_argument("--backend", choices=BACKENDS, help="auto (default), torch, llamacpp, openai")
+    fix.add_argument("--endpoint", help="backend openai: the server's URL (API key: $COMPILOT_API_KEY)")
     fix.add_argument("--classpath")
     fix.add_argument("--sourcepath")
     fix.add_argument("--release", dest="java_release", type=int)
@@ -139,7 +150,7 @@ def _offset(text: str, line: int, col: int) -> int:
 
 def _complete(args) -> int:
     from compilot.engine import Engine
-    from compilot.generation.model import ModelLoadError
+    from compilot.generation.backend import ModelLoadError
 
     text = _read(args.file)
     offset = _offset(text, args.line, args.col)
@@ -149,8 +160,7 @@ def _complete(args) -> int:
     except ModelLoadError as e:
         raise UserError(str(e)) from e
     finally:
-        if engine.checker is not None:
-            engine.checker.close()
+        engine.close()
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
         return 0
@@ -208,7 +218,7 @@ def _check(args) -> int:
 def _fix(args) -> int:
     from compilot.engine import Engine
     from compilot.fix.command import Refused, run
-    from compilot.generation.model import ModelLoadError
+    from compilot.generation.backend import ModelLoadError
     from compilot.verification.checker import CheckerError
 
     text = _read(args.file)
@@ -220,12 +230,12 @@ def _fix(args) -> int:
     except (Refused, ModelLoadError, CheckerError) as e:
         raise UserError(str(e)) from e
     finally:
-        if engine.checker is not None:
-            engine.checker.close()
+        engine.close()
 
 
 def _prepare(args) -> int:
-    from compilot.generation.model import ModelLoadError, prepare_embedded_model
+    from compilot.generation.backend import ModelLoadError
+    from compilot.generation.model import prepare_embedded_model
 
     try:
         print(prepare_embedded_model())

@@ -17,8 +17,7 @@ from compilot.candidate import Candidate
 from compilot.context import classify
 from compilot.context.prompt import OUTLINE, document_prompt
 from compilot.context.types import CursorContext, StopRule
-from compilot.generation.model import LoadedModel, load_model
-from compilot.generation.sampler import Cancelled, Sampler, SamplingConfig
+from compilot.generation.backend import Backend, BackendError, Cancelled, SamplingConfig, load_backend
 from compilot.ranking import rank
 from compilot.settings import Settings
 from compilot.verification.checker import CheckerError, JavaChecker
@@ -38,28 +37,28 @@ class CompletionResult:
     checked: bool  # the items passed javac
     message: str = ""  # why nothing was offered, or why checking is off
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    generation_error: str = ""  # the backend failed (its server is down, ...): what it said
 
 
 class Engine:
     def __init__(self, settings: Settings | None = None, sourcepath: tuple[str, ...] = ()):
         self.settings = settings or Settings()
         self.workspace_sourcepath = sourcepath  # source roots found in the workspace, added to the setting's
-        self.lm: LoadedModel | None = None
-        self.sampler: Sampler | None = None
+        self.backend: Backend | None = None  # torch, llamacpp or openai (generation/backend.py)
         self.checker: JavaChecker | None = None
         self.checker_problem = ""  # why javac checking is unavailable, shown with every result
         self._load_lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
-        return self.sampler is not None
+        return self.backend is not None
 
     def load(self) -> None:
-        """Load the model and start the javac checker. Raises ModelLoadError with a message for the user."""
+        """Start the backend (load the model) and the javac checker. Raises ModelLoadError with a message
+        for the user."""
         with self._load_lock:
-            if self.sampler is None:
-                self.lm = load_model(self.settings.model, self.settings.device)
-                self.sampler = Sampler(self.lm)
+            if self.backend is None:
+                self.backend = load_backend(self.settings)
             if self._checker_due():
                 self._start_checker()
 
@@ -92,8 +91,9 @@ class Engine:
         self.settings = settings
         if sourcepath is not None:
             self.workspace_sourcepath = sourcepath
-        if (settings.model, settings.device) != (old.model, old.device):
-            self.lm = self.sampler = None
+        backend_keys = ("model", "device", "backend", "endpoint")
+        if self.backend is not None and any(getattr(settings, k) != getattr(old, k) for k in backend_keys):
+            self.close_backend()
         checker_keys = ("java_release", "classpath", "sourcepath", "check_timeout", "verify")
         if sourcepath is not None or any(getattr(settings, k) != getattr(old, k) for k in checker_keys):
             if self.checker is not None:
@@ -124,12 +124,23 @@ class Engine:
             context = classify(text, offset, s.prompt_chars, s.prompt)
             prompt = context.prefix if context.completes else ""
         if prompt:
-            self.sampler.prefill(prompt, key, cancel)
+            self.backend.prefill(prompt, key, cancel)
 
     def forget(self, key: str) -> None:
         """Drop a closed document's cached prompt."""
         if self.loaded:
-            self.sampler.prompts.forget(key)
+            self.backend.forget(key)
+
+    def close_backend(self) -> None:
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            backend.close()
+
+    def close(self) -> None:
+        """Stop the javac checker and the backend (llama.cpp's server loop, if it runs)."""
+        if self.checker is not None:
+            self.checker.close()
+        self.close_backend()
 
     def complete(
         self,
@@ -155,9 +166,36 @@ class Engine:
             timings["load"] = time.perf_counter() - t0 - timings["context"]
             t0 = time.perf_counter() - timings["context"]
 
+        try:
+            candidates, checked = self._draw(text, context, filename, cancel, key, line_seconds, timings)
+        except BackendError as e:
+            log.warning("generation failed: %s", e)
+            timings["total"] = time.perf_counter() - t0
+            return CompletionResult(context, [], [], False, f"generation failed: {e}", timings, str(e))
+        items = rank(candidates, checked, s.max_results)
+        timings["total"] = time.perf_counter() - t0
+        message = "" if checked or not s.verify else self.checker_problem
+        if not items and not message:
+            message = "no candidate compiled" if checked else "the model produced no completion here"
+            if any(c.finish == "time" for c in candidates):
+                message += f" within lineSeconds ({s.line_seconds:g} s)"
+        return CompletionResult(context, items, candidates, checked, message, timings)
+
+    def _draw(
+        self,
+        text: str,
+        context: CursorContext,
+        filename: str,
+        cancel: threading.Event | None,
+        key: str,
+        line_seconds: float | None,
+        timings: dict[str, float],
+    ) -> tuple[list[Candidate], bool]:
+        """The candidates for a cursor, judged by javac, and whether they were (timings filled in)."""
+        s = self.settings
         checked = s.verify and self.checker is not None
         t1 = time.perf_counter()
-        self.sampler.prefill(context.prefix, key, cancel)  # the new tokens; sampling finds them cached
+        self.backend.prefill(context.prefix, key, cancel)  # the new tokens; sampling finds them cached
         timings["prefill"] = time.perf_counter() - t1
         timings["generation"] = timings["verification"] = 0.0
         candidates: list[Candidate] = []
@@ -167,7 +205,7 @@ class Engine:
                     self._sampling_config(context), max_new_tokens=s.max_new_tokens
                 )
                 body = complete_body(
-                    self.sampler,
+                    self.backend,
                     self.checker,
                     text,
                     context,
@@ -191,7 +229,7 @@ class Engine:
             if candidates and deadline is not None and time.monotonic() > deadline:
                 break  # out of time: offer what the earlier round verified
             t1 = time.perf_counter()
-            samples = self.sampler.sample(context.prefix, context.stop, config, cancel, key)
+            samples = self.backend.sample(context.prefix, context.stop, config, cancel, key)
             fresh = [self._candidate(context, sample) for sample in samples]
             candidates += fresh
             t2 = time.perf_counter()
@@ -204,14 +242,7 @@ class Engine:
             timings["verification"] += time.perf_counter() - t2
             if checked and any(c.verdict == "pass" and c.text.strip() for c in fresh):
                 break
-        items = rank(candidates, checked, s.max_results)
-        timings["total"] = time.perf_counter() - t0
-        message = "" if checked or not s.verify else self.checker_problem
-        if not items and not message:
-            message = "no candidate compiled" if checked else "the model produced no completion here"
-            if any(c.finish == "time" for c in candidates):
-                message += f" within lineSeconds ({s.line_seconds:g} s)"
-        return CompletionResult(context, items, candidates, checked, message, timings)
+        return candidates, checked
 
     def _block_budget(self, context: CursorContext) -> float:
         """Seconds for a body: a method's body gets `block_seconds`; a block inside one (an `if` body) is

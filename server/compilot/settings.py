@@ -10,14 +10,18 @@ import dataclasses
 from dataclasses import dataclass
 
 from compilot.context.prompt import STYLES as PROMPT_STYLES
+from compilot.generation.backend import BACKENDS
 
 EMBEDDED_MODEL = "embedded:smollm2-135m"
 
 
 @dataclass(frozen=True)
 class Settings:
-    model: str = EMBEDDED_MODEL  # "embedded:smollm2-135m", a local folder, or a Hugging Face hub id
-    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
+    model: str = EMBEDDED_MODEL  # "embedded:smollm2-135m", a model folder or hub id (torch), a .gguf file
+    # (llamacpp), or the name an inference server serves (openai; the embedded default: its first model)
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ... (torch)
+    backend: str = "auto"  # "torch", "llamacpp", "openai"; auto: torch on a GPU, llamacpp on a CPU
+    endpoint: str = ""  # backend openai: the server's URL, e.g. http://gpu-box:8000 (key: $COMPILOT_API_KEY)
     samples: int = 4  # candidates drawn per request (the first is greedy)
     stepwise: bool = True  # method bodies are built one javac-checked statement at a time (needs verify)
     adaptive: bool = True  # draw the greedy candidate first, the others only when it does not compile
@@ -43,9 +47,7 @@ class Settings:
     java_release: int | None = None  # None: the running JDK's release
     classpath: tuple[str, ...] = ()
     sourcepath: tuple[str, ...] = ()
-    prompt: str = (
-        "window"  # "window": the text before the cursor; "outline": the file's outline, then the member
-    )
+    prompt: str = "outline"  # "outline": the file's outline, then the member at the cursor; "window": the text before it
     prompt_chars: int = 3000  # characters of the file context (the member gets half as many) or the window
     check_timeout: float = 10.0  # seconds before a hanging javac checker is restarted
     log_level: str = "info"
@@ -71,7 +73,8 @@ def _snake(key: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in key)
 
 
-_CHOICES = {"prompt": PROMPT_STYLES}
+_CHOICES = {"prompt": PROMPT_STYLES, "backend": BACKENDS}
+_MAY_BE_EMPTY = {"endpoint"}
 _OPTIONAL_INT = {"seed", "java_release"}
 _POSITIVE = {"samples", "max_new_tokens", "max_block_tokens", "max_results", "prompt_chars"}
 
@@ -110,7 +113,7 @@ def _coerce(name: str, value, current):
             )
         return float(value)
     if isinstance(current, str):
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not (value or name in _MAY_BE_EMPTY):
             raise TypeError(f"expected a non-empty string, got {value!r}")
         if name in _CHOICES and value not in _CHOICES[name]:
             raise ValueError(f"expected one of {', '.join(_CHOICES[name])}, got {value!r}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from compilot.bench.naive import ColdJavac, NaiveSampler
 from compilot.engine import Engine
+from compilot.generation.backend import load_backend, resolve_backend
 from compilot.generation.model import load_model
 from compilot.settings import Settings
 
@@ -24,6 +25,10 @@ class Config:
         known = {f.name for f in dataclasses.fields(base)}
         return dataclasses.replace(base, **{k: v for k, v in self.changes.items() if k in known})
 
+
+LOCAL_SERVER = (
+    "local"  # the endpoint of `openai-local`: a server the benchmark starts (bench/llama_server.py)
+)
 
 CONFIGS: dict[str, Config] = {
     c.name: c
@@ -63,10 +68,46 @@ CONFIGS: dict[str, Config] = {
             naive=True,
         ),
         Config(
-            "outline",
-            "defaults with the outline prompt: the file's imports and class, other members' bodies elided, then "
-            "the member at the cursor (not the 3000 characters before it)",
-            {"prompt": "outline"},
+            "window",
+            "defaults with the window prompt (the 3000 characters before the cursor)",
+            {"prompt": "window"},
+        ),
+        Config(
+            "torch",
+            "defaults on the torch backend (the GGUF's weights dequantized to fp32)",
+            {"backend": "torch"},
+        ),
+        Config(
+            "torch-window",
+            "the torch backend with the window prompt (the defaults before the llamacpp backend)",
+            {"backend": "torch", "prompt": "window"},
+        ),
+        Config(
+            "llamacpp",
+            "defaults on the llamacpp backend (the GGUF as it ships, Q4_1)",
+            {"backend": "llamacpp"},
+        ),
+        Config(
+            "llamacpp-window",
+            "the llamacpp backend with the window prompt",
+            {"backend": "llamacpp", "prompt": "window"},
+        ),
+        Config(
+            "llamacpp-no-guards",
+            "the llamacpp backend without the guards (no attractor stop on the stream)",
+            {"backend": "llamacpp", "guards": False},
+        ),
+        Config(
+            "llamacpp-penalty",
+            "the llamacpp backend with repetitionPenalty 1.1, which llama.cpp applies as its repeat_penalty "
+            "(over the last 64 tokens, the prompt's included)",
+            {"backend": "llamacpp", "repetition_penalty": 1.1},
+        ),
+        Config(
+            "openai-local",
+            "the openai backend against a llama.cpp server process on 127.0.0.1 serving the same GGUF over "
+            "HTTP (no prefill ahead: a remote server's prompt cache is its own)",
+            {"backend": "openai", "endpoint": LOCAL_SERVER},
         ),
         Config("no-guards", "defaults without the degeneration guards", {"guards": False}),
         Config("no-best-of-n", "defaults with one (greedy) sample", {"samples": 1}),
@@ -159,7 +200,7 @@ class BenchEngine(Engine):
         """Start a request from a cold prompt cache; with `typing`, first prefill the prompt of the keystroke
         before (the cursor one character back, that character not yet typed), as the editor's previous
         request would have. Returns the seconds that prefill took (not part of the request's latency)."""
-        self.sampler.begin()
+        self.backend.begin()
         if not typing or offset == 0 or self.config.naive:  # the naive path keeps no cache
             return 0.0
         t = time.perf_counter()
@@ -168,28 +209,26 @@ class BenchEngine(Engine):
 
     @property
     def last_samples(self) -> list:
-        return getattr(self.sampler, "last", [])
+        return getattr(self.backend, "last", [])
 
 
 def build_engines(names: list[str], base: Settings) -> dict[str, BenchEngine]:
-    """One engine per configuration, sharing one loaded model and one warm javac checker."""
+    """One engine per configuration, sharing one loaded model per backend and one warm javac checker."""
     engines: dict[str, BenchEngine] = {}
-    shared = None
+    backends: dict[str, object] = {}
     for name in sorted(names, key=lambda n: CONFIGS[n].naive):  # a naive engine never loads the model
         engine = BenchEngine(CONFIGS[name], base)
         if engine.config.naive:
-            engine.lm = shared.lm if shared else load_model(base.model, base.device)
-            engine.sampler = RecordingSampler(NaiveSampler(engine.lm))
+            torch_backend = backends.get("torch")
+            lm = torch_backend.lm if torch_backend else load_model(base.model, base.device)
+            engine.backend = RecordingSampler(NaiveSampler(lm))
             engine.checker = ColdJavac(base.classpath, base.sourcepath)
             engines[name] = engine
             continue
-        if shared is None:
-            engine.load()
-            shared = engine
-            engine.sampler = RecordingSampler(engine.sampler)
-        else:
-            engine.lm = shared.lm
-            engine.sampler = RecordingSampler(shared.sampler._sampler)
+        kind = resolve_backend(engine.settings.backend, engine.settings.model)
+        if kind not in backends:
+            backends[kind] = load_backend(engine.settings)
+        engine.backend = RecordingSampler(backends[kind])
         engines[name] = engine
     engines = {name: engines[name] for name in names}
     checker = next(

@@ -26,7 +26,7 @@ from compilot.context.types import StopRule
 from compilot.fix import find_fixes
 from compilot.fix import source as src
 from compilot.fix.regenerate import cut_points
-from compilot.generation.sampler import SamplingConfig
+from compilot.generation.backend import SamplingConfig
 from compilot.settings import Settings
 
 KINDS = ("semicolon", "paren", "brace", "misspell", "import", "type", "args")
@@ -162,7 +162,7 @@ def model_alone(engine, text: str, error) -> str | None:
     if not context.completes:
         return None
     config = SamplingConfig(samples=1, max_new_tokens=engine.settings.max_new_tokens, temperature=0.0)
-    sample = engine.sampler.sample(context.prefix, StopRule.LINE, config)[0]
+    sample = engine.backend.sample(context.prefix, StopRule.LINE, config)[0]
     return text[:cursor] + sample.text.split("\n", 1)[0].rstrip() + text[end:]
 
 

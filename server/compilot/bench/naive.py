@@ -14,7 +14,8 @@ import torch
 
 from compilot.bench.javac import javac_path, run_javac
 from compilot.context.types import StopRule
-from compilot.generation.sampler import Sample, Sampler, SamplingConfig
+from compilot.generation.backend import Sample, SamplingConfig
+from compilot.generation.sampler import Sampler
 from compilot.verification.diagnostics import Diagnostic
 
 

@@ -34,10 +34,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compilot.bench import cases as casemod
 from compilot.bench import report
 from compilot.bench.cases import Case
-from compilot.bench.configs import CONFIGS, Config
+from compilot.bench.configs import CONFIGS, LOCAL_SERVER, Config
 from compilot.bench.measure import compare, failed_items, percentile
 from compilot.settings import Settings
 
@@ -581,6 +580,24 @@ def _cpu() -> str:
     return platform.processor() or ""
 
 
+def start_local_server(stack: contextlib.ExitStack) -> str:
+    """The `openai-local` configuration's server: a llama.cpp process on 127.0.0.1, its API key in this
+    process's environment (which the language servers inherit), both gone when `stack` closes."""
+    from compilot.bench.llama_server import local_server
+    from compilot.generation.completions import API_KEY_ENV
+
+    url, key, _ = stack.enter_context(local_server())
+    previous = os.environ.get(API_KEY_ENV)
+    os.environ[API_KEY_ENV] = key
+    stack.callback(
+        lambda: (
+            os.environ.pop(API_KEY_ENV) if previous is None else os.environ.update({API_KEY_ENV: previous})
+        )
+    )
+    log(f"openai-local: a llama.cpp server at {url}")
+    return url
+
+
 def run_protocol_bench(args, command: str) -> dict:
     """`compilot bench --protocol` with run.py's parsed arguments."""
     from compilot.bench import run as runmod
@@ -615,29 +632,21 @@ def run_protocol_bench(args, command: str) -> dict:
     load_before = os.getloadavg()
     commit = runmod.git_state()
     started = time.time()
-    checkers: list = []
-
-    def checker_factory():  # for picking file cases: a warm javac, closed before the servers start
-        from compilot.verification.checker import JavaChecker
-
-        checker = JavaChecker(classpath=classpath, sourcepath=sourcepath)
-        checkers.append(checker)
-        return casemod.compiles_with(checker)
-
-    try:
-        cases, notes = runmod.pick_cases(args, checker_factory)
-    finally:
-        for checker in checkers:
-            checker.close()
+    cases, notes = runmod.pick_cases_with_own_checker(args)  # its javac closed before the servers start
     kinds = sorted({c.kind for c in cases}, key=lambda k: (k != "block", k != "line", k))
     log(
         f"compilot bench --protocol: {len(cases)} cases "
         f"({', '.join(f'{k}: {sum(c.kind == k for c in cases)}' for k in kinds)}) x {len(modes)} modes "
         f"x {len(names)} configs"
     )
-    results, figures = asyncio.run(
-        drive(cases, configs, options, modes, args.open_wait, args.keystroke_ms / 1000)
-    )
+    with contextlib.ExitStack() as stack:
+        if any(o.get("endpoint") == LOCAL_SERVER for o in options.values()):
+            url = start_local_server(stack)
+            for o in options.values():
+                o["endpoint"] = url if o.get("endpoint") == LOCAL_SERVER else o.get("endpoint", "")
+        results, figures = asyncio.run(
+            drive(cases, configs, options, modes, args.open_wait, args.keystroke_ms / 1000)
+        )
     load_after = os.getloadavg()
     timed_s = time.time() - started
     judge_results(results, cases, judge, args.workers)

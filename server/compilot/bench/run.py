@@ -111,6 +111,12 @@ def parser() -> argparse.ArgumentParser:
         help="--protocol, typing: milliseconds from the keystroke before's request to the keystroke "
         "(default 300)",
     )
+    p.add_argument(
+        "--backends",
+        action="store_true",
+        help="decoding speed (ms per step, 1 and 4 rows) and greedy agreement of torch and llamacpp on the "
+        "cases' prompts (compilot/bench/backends.py)",
+    )
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--max-new-tokens", type=int, help=argparse.SUPPRESS)
     p.add_argument(
@@ -150,6 +156,17 @@ def main(argv: list[str]) -> int:
         paths = report.write(run, args.out, label)
         log("compilot bench: wrote " + ", ".join(str(p) for p in paths))
         return 0
+    if args.backends:
+        from compilot.bench import backends
+
+        try:
+            cases, notes = pick_cases_with_own_checker(args)
+        except BenchError as e:
+            print(f"compilot bench: {e}", file=sys.stderr)
+            return 2
+        run = backends.run_backends_bench(args, cases, notes, "compilot bench " + " ".join(argv), log)
+        backends.write(run, args, log)
+        return 0
     if args.protocol:
         from compilot.bench.protocol import ProtocolError, run_protocol_bench
 
@@ -176,6 +193,26 @@ def log(msg: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- cases
+
+
+def pick_cases_with_own_checker(args) -> tuple[list[Case], dict]:
+    """The cases, picked with a warm javac of their own (closed before anything is timed)."""
+    from compilot.verification.checker import JavaChecker
+
+    classpath = tuple(p for p in args.classpath.split(":") if p)
+    sourcepath = tuple(p for p in args.sourcepath.split(":") if p)
+    checkers: list = []
+
+    def checker_factory():
+        checker = JavaChecker(classpath=classpath, sourcepath=sourcepath)
+        checkers.append(checker)
+        return casemod.compiles_with(checker)
+
+    try:
+        return pick_cases(args, checker_factory)
+    finally:
+        for checker in checkers:
+            checker.close()
 
 
 def pick_cases(args, engines_checker_factory) -> tuple[list[Case], dict]:
@@ -534,7 +571,8 @@ def meta(command, base, engines, names, started, load_before, load_s, commit) ->
         torch_info = {}
     import transformers
 
-    lm = next(iter(engines.values())).lm
+    backend = next(iter(engines.values())).backend
+    lm = getattr(backend, "lm", None)  # torch's loaded model (the naive configuration wraps one too)
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
     return {
         "command": command,
@@ -547,6 +585,7 @@ def meta(command, base, engines, names, started, load_before, load_s, commit) ->
         "loadavg_start": load_before,
         "loadavg_end": os.getloadavg(),
         "model": base.model,
+        "backend": getattr(backend, "name", ""),
         "model_name": getattr(lm, "name", ""),
         "device": str(getattr(lm, "device", "")),
         "java": java[0] if java else "",

