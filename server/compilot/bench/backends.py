@@ -3,8 +3,8 @@
 On the benchmark's own cases (the prompt each cursor gets), after that prompt is prefilled (here the decode
 step is what is measured; the protocol runs time whole requests): milliseconds per decoding step for one row
 and for 4 rows, and whether `llamacpp` (the GGUF as it ships, Q4_1) picks the same greedy tokens as `torch` (its
-fp32 dequantization). Steps are the longest row's tokens; a request's fixed costs (an HTTP round trip for
-llamacpp) are counted in, as a user pays them.
+fp32 dequantization). A step is a token of every row (the rows' tokens over their number); a request's fixed
+costs (an HTTP round trip for llamacpp, which draws rows one request each) are counted in, as a user pays them.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def measure(backend, prompts: list[str], log) -> dict:
             t0 = time.perf_counter()
             samples = backend.sample(prompt, StopRule.BLOCK, config, None, key)
             elapsed = time.perf_counter() - t0
-            steps = max(len(s.token_ids) for s in samples) or 1
+            # a step decodes a token of every row: torch batches the rows, llamacpp draws them one after another
+            steps = sum(len(s.token_ids) for s in samples) / n or 1
             per_step[n] = 1000 * elapsed / steps
         backend.forget(key)
         rows.append({"greedy": greedy, "ms_per_step_1": per_step[1], "ms_per_step_4": per_step[4]})
@@ -59,7 +60,7 @@ def run_backends_bench(args, cases, notes, command: str, log) -> dict:
     base = Settings()
     prompts = []
     for case in cases:
-        context = classify(case.text, case.offset, base.prompt_chars, base.prompt)
+        context = classify(case.document, case.offset, base.prompt_chars, base.prompt)
         if context.completes:
             prompts.append(context.prefix)
     started = time.time()
@@ -77,9 +78,9 @@ def run_backends_bench(args, cases, notes, command: str, log) -> dict:
         fours = [r["ms_per_step_4"] for r in fig["rows"]]
         summary[name] = {
             "ms_per_step_1_p50": statistics.median(ones),
-            "ms_per_step_1_p95": percentile(ones, 95),
+            "ms_per_step_1_p95": percentile(ones, 0.95),
             "ms_per_step_4_p50": statistics.median(fours),
-            "ms_per_step_4_p95": percentile(fours, 95),
+            "ms_per_step_4_p95": percentile(fours, 0.95),
         }
     pairs = list(zip(figures["torch"]["rows"], figures["llamacpp"]["rows"], strict=True))
     agree = [first_difference(t["greedy"], llama["greedy"]) for t, llama in pairs]
