@@ -195,3 +195,16 @@ def test_llamacpp_refuses_a_model_that_is_not_a_gguf_file(tmp_path):
 
     with pytest.raises(ModelLoadError, match="GGUF"):
         gguf_for(str(tmp_path))
+
+
+def test_auto_falls_back_to_torch_when_llama_cpp_cannot_load(monkeypatch, embedded_model_dir):
+    from compilot.generation import llamacpp
+    from compilot.generation.backend import load_backend
+
+    def broken(model):
+        raise ModelLoadError("llama.cpp could not load it")
+
+    monkeypatch.setattr(llamacpp, "LlamaCppBackend", broken)
+    assert load_backend(Settings(backend="auto", device="cpu")).name == "torch"
+    with pytest.raises(ModelLoadError, match="could not load it"):
+        load_backend(Settings(backend="llamacpp"))

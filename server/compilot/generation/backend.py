@@ -10,6 +10,7 @@ per-token log-probabilities; `prefill` computes a prompt ahead of a request. Thr
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Protocol
@@ -17,6 +18,8 @@ from typing import Protocol
 from compilot.context.types import StopRule
 
 BACKENDS = ("auto", "torch", "llamacpp", "openai")
+
+log = logging.getLogger(__name__)
 
 
 class Cancelled(Exception):
@@ -118,7 +121,12 @@ def load_backend(settings) -> Backend:
     if name == "llamacpp":
         from compilot.generation.llamacpp import LlamaCppBackend
 
-        return LlamaCppBackend(settings.model)
+        try:
+            return LlamaCppBackend(settings.model)
+        except ModelLoadError as e:
+            if settings.backend != "auto":
+                raise
+            log.warning("%s; backend auto falls back to torch", e)  # asked for by name: the error stands
     from compilot.generation.model import load_model
     from compilot.generation.sampler import Sampler
 
