@@ -61,3 +61,10 @@ def test_rank_keeps_passing_candidates_merges_duplicates_and_orders_by_score():
 def test_rank_without_checking_keeps_unchecked_candidates():
     candidates = [Candidate("x;", -1.0, "stop"), Candidate("y;", -0.5, "stop")]
     assert [c.text for c in rank(candidates, checked=False, limit=5)] == ["y;", "x;"]
+
+
+def test_a_path_with_a_line_break_or_nul_is_refused():
+    for bad in (["lib/a.jar\n-processor x"], ["a\0b"], "lib/a.jar:\r"):
+        settings, problems = Settings().updated({"classpath": bad})
+        assert settings.classpath == () and "line break or NUL" in problems[0]
+    assert Settings().updated({"sourcepath": ["src/main/java"]})[1] == []

@@ -91,6 +91,8 @@ def _coerce(name: str, value, current):
             value = [p for p in value.split(":") if p]
         if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
             raise TypeError(f"expected a list of paths, got {value!r}")
+        if bad := next((p for p in value if any(c in p for c in "\0\n\r")), None):
+            raise ValueError(f"{bad!r} holds a line break or NUL: not a path javac can use")
         return tuple(value)
     if isinstance(current, bool):
         if not isinstance(value, bool):
