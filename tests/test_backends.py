@@ -71,6 +71,7 @@ def test_rows_carry_token_ids_and_logprobs_and_the_greedy_row_heals_the_indentat
 def test_greedy_tokens_agree_with_torch(llama, embedded_model_dir):
     """The GGUF (Q4_1 as shipped) and its fp32 dequantization in torch choose the same greedy tokens almost
     everywhere; a share is reported by `compilot bench --backends`."""
+    from compilot.bench.backends import first_difference
     from compilot.generation.model import load_model
     from compilot.generation.sampler import Sampler
 
@@ -81,10 +82,7 @@ def test_greedy_tokens_agree_with_torch(llama, embedded_model_dir):
         prompt = STACK[: STACK.index(cut) + len(cut)]
         ours = llama.sample(prompt, StopRule.BLOCK, config, None, "")[0].token_ids
         theirs = torch_backend.sample(prompt, StopRule.BLOCK, config, None, "")[0].token_ids
-        same = next(
-            (i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b),
-            min(len(ours), len(theirs)),
-        )
+        same = first_difference(ours, theirs)
         agree, total = agree + same, total + max(len(ours), len(theirs))
     assert agree / total >= 0.6, f"only {agree} of {total} greedy tokens agree before the first difference"
 

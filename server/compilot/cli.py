@@ -55,12 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument("--json", action="store_true", help="every candidate with score, verdict, timings")
     complete.add_argument("--samples", type=int, help="candidates to draw (default 4)")
     complete.add_argument("--max-new-tokens", type=int)
-    complete.add_argument(
-        "--model",
-        help="'embedded:smollm2-135m', a model folder or Hugging Face id, a .gguf file, a served name",
-    )
-    complete.add_argument("--backend", choices=BACKENDS, help="auto (default), torch, llamacpp, openai")
-    complete.add_argument("--endpoint", help="backend openai: the server's URL (API key: $COMPILOT_API_KEY)")
+    _add_backend_arguments(complete)
     complete.add_argument("--device", help="auto, cpu, cuda")
     complete.add_argument("--seed", type=int)
     complete.add_argument("--no-guards", dest="guards", action="store_false", default=None)
@@ -98,12 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--json", action="store_true", help="machine-readable output")
     fix.add_argument("--force", action="store_true", help="--write even over uncommitted git changes")
     fix.add_argument("--samples", type=int, help="model candidates per regenerated line (default 4)")
-    fix.add_argument(
-        "--model",
-        help="'embedded:smollm2-135m', a model folder or Hugging Face id, a .gguf file, a served name",
-    )
-    fix.add_argument("--backend", choices=BACKENDS, help="auto (default), torch, llamacpp, openai")
-    fix.add_argument("--endpoint", help="backend openai: the server's URL (API key: $COMPILOT_API_KEY)")
+    _add_backend_arguments(fix)
     fix.add_argument("--classpath")
     fix.add_argument("--sourcepath")
     fix.add_argument("--release", dest="java_release", type=int)
@@ -137,6 +127,16 @@ def _read(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise UserError(f"{path} is not UTF-8 text (byte {e.start}): save it as UTF-8") from e
+
+
+def _add_backend_arguments(command: argparse.ArgumentParser) -> None:
+    """--model, --backend, --endpoint: what generates, for the commands that generate."""
+    command.add_argument(
+        "--model",
+        help="'embedded:smollm2-135m', a model folder or Hugging Face id, a .gguf file, a served name",
+    )
+    command.add_argument("--backend", choices=BACKENDS, help="auto (default), torch, llamacpp, openai")
+    command.add_argument("--endpoint", help="backend openai: the server's URL (API key: $COMPILOT_API_KEY)")
 
 
 def _offset(text: str, line: int, col: int) -> int:

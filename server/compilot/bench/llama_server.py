@@ -81,19 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import xllamacpp
 
-    from compilot.generation.llamacpp import SLOT_TOKENS, gguf_for
+    from compilot.generation.llamacpp import gguf_for, server_params
     from compilot.settings import EMBEDDED_MODEL
 
-    params = xllamacpp.CommonParams()
-    params.model.path = str(gguf_for(args.gguf or EMBEDDED_MODEL))
+    path = gguf_for(args.gguf or EMBEDDED_MODEL)
+    params = server_params(xllamacpp, path, args.slots, "127.0.0.1", os.environ.get(API_KEY_ENV, ""))
     params.model_alias = {MODEL_NAME}
-    params.n_parallel = args.slots
-    params.n_ctx = args.slots * SLOT_TOKENS
-    params.hostnames = ["127.0.0.1"]
     params.port = args.port
-    if key := os.environ.get(API_KEY_ENV):
-        params.api_keys = [key]
-    params.verbosity = -1
     server = xllamacpp.Server(params)
     print(f"serving {params.model.path} as {MODEL_NAME!r} on {server.listening_address}", flush=True)
     stop = threading.Event()

@@ -94,7 +94,8 @@ class Backend(Protocol):
 
 def resolve_backend(name: str, model: str) -> str:
     """The backend `auto` stands for: torch on a CUDA GPU or for a Hugging Face model, else llama.cpp when
-    its wheel is installed (benchmarks.md: the same offers, ~5x faster decoding on a CPU)."""
+    its wheel is installed (benchmarks.md: more lines offered than torch at about the same median latency on a
+    CPU)."""
     if name != "auto":
         return name
     import importlib.util

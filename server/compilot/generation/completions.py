@@ -4,7 +4,8 @@
 The guards cannot sit inside these samplers, so they act on the token stream: each row's text is cut by the stop
 rule and the attractor stop as its tokens arrive, and the connection is closed (the server stops decoding) once
 every row is done, the deadline passed, or the request was cancelled. The greedy row is a request of its own
-(temperature 0); the sampled rows come from one request with `n` (the server prefills their prompt once).
+(temperature 0); the sampled rows come from one request with `n` (the server prefills their prompt once), or
+one request each where `max_n` says so (llama.cpp in process).
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from compilot.generation.backend import (
     split_heal,
 )
 from compilot.generation.guards import find_loop
-from compilot.generation.http_stream import Endpoint, HttpError, Stopped, get_json, post_json, sse_events
+from compilot.generation.http_stream import (
+    Endpoint,
+    HttpError,
+    Stopped,
+    error_message,
+    get_json,
+    post_json,
+    sse_events,
+)
 from compilot.generation.stop_rule import stop_index
 
 log = logging.getLogger(__name__)
@@ -69,7 +78,7 @@ class CompletionsBackend:
         self.model = model
         self.read_timeout = read_timeout
         self.max_n: int | None = None  # most rows one request may ask for (None: all)
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._headers = _auth_headers(api_key)
 
     def __repr__(self) -> str:  # never the key
         return f"CompletionsBackend({self.name}, {self.endpoint.url}, model={self.model!r})"
@@ -165,7 +174,7 @@ class CompletionsBackend:
         try:
             for event in sse_events(self._post(request, should_stop)):
                 if "error" in event:
-                    raise BackendError(f"{self.endpoint.url}: {_message(event['error'])}")
+                    raise BackendError(f"{self.endpoint.url}: {error_message(event['error'])}")
                 if "timings" in event:  # llama.cpp's, with its last chunk
                     log.debug("%s: %s", self.name, event["timings"])
                 for choice in event.get("choices", []):
@@ -240,7 +249,7 @@ class CompletionsBackend:
 
     def _explain(self, error: HttpError) -> str:
         if error.status in (401, 403):
-            return f"{error}; set {API_KEY_ENV} to the server's API key"
+            return _with_key_hint(error)
         if error.status == 404 and self.model:
             return f"{error}; is {self.model!r} a model this server serves (see its /v1/models)?"
         return str(error)
@@ -258,12 +267,12 @@ def connect_openai(url: str, model: str) -> CompletionsBackend:
     base = base[: -len("/v1")] if base.endswith("/v1") else base
     endpoint = Endpoint(base)
     api_key = os.environ.get(API_KEY_ENV, "")
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        served = [m.get("id", "") for m in get_json(endpoint, "/v1/models", headers).get("data", [])]
+        served = [
+            m.get("id", "") for m in get_json(endpoint, "/v1/models", _auth_headers(api_key)).get("data", [])
+        ]
     except HttpError as e:
-        hint = f"; set {API_KEY_ENV} to the server's API key" if e.status in (401, 403) else ""
-        raise ModelLoadError(f"the inference server is not usable: {e}{hint}") from e
+        raise ModelLoadError(f"the inference server is not usable: {_with_key_hint(e)}") from e
     if not model:
         if not served:
             raise ModelLoadError(
@@ -273,6 +282,15 @@ def connect_openai(url: str, model: str) -> CompletionsBackend:
     elif served and model not in served:
         raise ModelLoadError(f"{base} does not serve {model!r}; it serves: {', '.join(served)}")
     return CompletionsBackend("openai", endpoint, model, api_key)
+
+
+def _auth_headers(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+def _with_key_hint(error: HttpError) -> str:
+    """The error, and what to do when the server refused the key (401, 403)."""
+    return f"{error}; set {API_KEY_ENV} to the server's API key" if error.status in (401, 403) else str(error)
 
 
 def _chain(first, rest):
@@ -290,7 +308,3 @@ def _tokens(choice: dict) -> list[tuple[str, int | None, float]]:
     tokens = logprobs.get("tokens") or []
     values = logprobs.get("token_logprobs") or [0.0] * len(tokens)
     return [(t, None, float(v or 0.0)) for t, v in zip(tokens, values, strict=False)]
-
-
-def _message(error) -> str:
-    return str(error.get("message", error)) if isinstance(error, dict) else str(error)

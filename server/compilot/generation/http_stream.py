@@ -133,16 +133,18 @@ def request_lines(
         sock.close()
 
 
+def error_message(error) -> str:
+    """The message of an OpenAI-style `error` value (an object with `message`, or a string)."""
+    return str(error.get("message", error)) if isinstance(error, dict) else str(error)
+
+
 def _error_message(text: str) -> str:
     """The `error.message` of an OpenAI-style error body, else the body itself (cut short)."""
     try:
-        error = json.loads(text).get("error", {})
-        message = error.get("message") if isinstance(error, dict) else error
-        if message:
-            return str(message)
+        error = json.loads(text).get("error")
     except (ValueError, AttributeError):
-        pass
-    return text.strip()[:300] or "no message"
+        error = None
+    return error_message(error) if error else text.strip()[:300] or "no message"
 
 
 class _Reader:

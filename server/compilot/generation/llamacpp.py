@@ -51,6 +51,20 @@ def gguf_for(model: str) -> Path:
     return path
 
 
+def server_params(xllamacpp, path: Path, slots: int, host: str, api_key: str):
+    """llama.cpp server parameters for `path` with `slots` sequences of SLOT_TOKENS each, listening on `host`
+    (a `.sock` path is a Unix socket), with `api_key` if one is given, and no log."""
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.n_parallel = slots
+    params.n_ctx = slots * SLOT_TOKENS
+    params.hostnames = [host]
+    if api_key:
+        params.api_keys = [api_key]
+    params.verbosity = -1  # its log goes to stderr; the language server's stdout stays the protocol's
+    return params
+
+
 @contextlib.contextmanager
 def _signal_handlers_kept() -> Iterator[None]:
     """Put back the process's SIGINT and SIGTERM handlers after llama.cpp's server installs its own (which
@@ -89,17 +103,11 @@ class LlamaCppBackend(CompletionsBackend):
         path = gguf_for(model)
         self._dir = tempfile.mkdtemp(prefix="compilot-llama-")  # 0700: only this user can reach the socket
         key = secrets.token_urlsafe(24)
-        params = xllamacpp.CommonParams()
-        params.model.path = str(path)
-        params.n_parallel = SLOTS
-        params.n_ctx = SLOTS * SLOT_TOKENS
+        params = server_params(xllamacpp, path, SLOTS, os.path.join(self._dir, "llama.sock"), key)
         params.n_batch = params.n_ubatch = BATCH_TOKENS
         params.cache_ram_mib = HOST_CACHE_MIB
         params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no spinning: javac checks on the same cores
-        params.hostnames = [os.path.join(self._dir, "llama.sock")]
-        params.api_keys = [key]
         params.ui = params.endpoint_slots = params.endpoint_metrics = params.endpoint_props = False
-        params.verbosity = -1  # its log goes to stderr; the language server's stdout stays the protocol's
         try:
             with _signal_handlers_kept():
                 self._server = xllamacpp.Server(params)
