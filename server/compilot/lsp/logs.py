@@ -69,5 +69,12 @@ class ClientLogHandler(logging.Handler):
 
 def attach_client(server: LanguageServer, loop: asyncio.AbstractEventLoop) -> None:
     root = logging.getLogger("compilot")
-    if not any(isinstance(h, ClientLogHandler) for h in root.handlers):
+    if not any(isinstance(h, ClientLogHandler) and h.server is server for h in root.handlers):
         root.addHandler(ClientLogHandler(server, loop))
+
+
+def detach_client(server: LanguageServer) -> None:
+    """The client has gone: its handler goes (a TCP server serves the next client with a new one)."""
+    root = logging.getLogger("compilot")
+    for handler in [h for h in root.handlers if isinstance(h, ClientLogHandler) and h.server is server]:
+        root.removeHandler(handler)

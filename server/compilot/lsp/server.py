@@ -1,6 +1,7 @@
 """The Compilot language server: LSP feature registration over pygls. The behaviour lives in service.py.
 
-Run it with `compilot serve` or `python -m compilot.lsp` (stdio), or `--tcp HOST:PORT`.
+Run it with `compilot serve` or `python -m compilot.lsp` (stdio), or `--tcp HOST:PORT`. The connections
+themselves (framing, the JSON-RPC envelope, the lifecycle, one TCP client at a time) are in transport.py.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from compilot import __version__ as VERSION
-from compilot.lsp import logs
+from compilot.lsp import logs, transport
 from compilot.lsp.service import Compilot
 
 log = logging.getLogger("compilot.lsp")
@@ -34,7 +36,23 @@ class _Unreadable:
 
 class CompilotProtocol(LanguageServerProtocol):
     """pygls drops a request whose params fail validation without answering it, and the client waits
-    forever; this answers it with InvalidParams instead."""
+    forever; this answers it with InvalidParams instead.
+
+    The open documents live in service.py's `Documents` alone: pygls's own copies in its workspace are not
+    kept (they cost a second copy and a second edit of every document, and a change to a document that is
+    not open raised a KeyError there)."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        yield self.fm.features[types.TEXT_DOCUMENT_DID_OPEN], (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        yield self.fm.features[types.TEXT_DOCUMENT_DID_CHANGE], (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        yield self.fm.features[types.TEXT_DOCUMENT_DID_CLOSE], (params,), None
 
     def structure_message(self, data: dict[str, Any]):
         try:
@@ -140,7 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `compilot serve` and `python -m compilot.lsp`."""
     parser = argparse.ArgumentParser(prog="compilot serve", description="Run the Compilot language server.")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
-    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead of stdio")
+    parser.add_argument(
+        "--tcp", metavar="HOST:PORT", help="serve one client on a TCP socket instead of stdio, then exit"
+    )
+    parser.add_argument(
+        "--keep-listening",
+        action="store_true",
+        help="with --tcp: after a client leaves, wait for the next one (each gets a fresh server)",
+    )
     parser.add_argument("--log-file", metavar="PATH", help="also write the log to this file")
     parser.add_argument(
         "--log-level",
@@ -148,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         help="log level (default: the logLevel setting, else info)",
     )
     args = parser.parse_args(argv)
+    if args.keep_listening and not args.tcp:
+        parser.error("--keep-listening needs --tcp")
 
     host = port = None
     if args.tcp:
@@ -157,15 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         host, port = host or "127.0.0.1", int(port_text)
 
     logs.setup(args.log_level or "info", args.log_file)
-    server = create_server(log_level_fixed=args.log_level is not None)
     log.info("compilot %s language server (pid %d)", VERSION, os.getpid())
+    fixed = args.log_level is not None
     if port is not None:
-        server.start_tcp(host, port)
-        return 0
+        return transport.serve_tcp(lambda: create_server(fixed), host, port, args.keep_listening)
     # The protocol gets its own copy of stdout; file descriptor 1 then points at stderr, so a stray print
     # (from a library, say) cannot corrupt the message stream.
     protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    server.start_io(sys.stdin.buffer, protocol_out)
-    return 0
+    return transport.serve_stdio(create_server(fixed), sys.stdin.buffer, protocol_out)
