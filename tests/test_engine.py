@@ -105,14 +105,18 @@ def _java_children() -> int:
     return count
 
 
-def test_new_settings_restart_the_checker_at_the_next_request(tiny_settings, tmp_path):
+def test_new_settings_restart_the_checker_at_once(tiny_settings, tmp_path):
+    """At once, so a wrong javaRelease is reported when it is set, not at some later request."""
     engine = Engine(tiny_settings)
     assert engine.complete(DOC, CURSOR).checked
+    old = engine.checker
     engine.update_settings(tiny_settings.updated({"classpath": [str(tmp_path)]})[0])
-    assert engine.checker is None  # the old JVM is closed...
-    result = engine.complete(DOC, CURSOR)
-    assert result.checked and engine.checker is not None  # ...and a new one checks the next request
-    engine.checker.close()
+    assert engine.checker is not None and engine.checker is not old  # a new JVM with the new class path...
+    assert old._process is None  # ...and the old one closed
+    assert engine.complete(DOC, CURSOR).checked
+    engine.update_settings(tiny_settings.updated({"javaRelease": 99})[0])
+    assert engine.checker is None and "javac checking is off" in engine.checker_problem
+    engine.close()
 
 
 def test_a_checker_that_cannot_start_leaves_no_jvm_behind(tiny_settings):

@@ -99,6 +99,8 @@ class Engine:
             if self.checker is not None:
                 self.checker.close()
             self.checker, self.checker_problem = None, ""
+            if self.backend is not None and self._checker_due():
+                self._start_checker()  # now, so a request never finds checking off and a bad release is told
 
     def check(self, text: str, filename: str = "Main.java") -> list[Diagnostic]:
         """javac's diagnostics for a whole document, through the warm checker."""

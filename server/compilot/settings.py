@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 from compilot.context.prompt import STYLES as PROMPT_STYLES
 from compilot.generation.backend import BACKENDS
@@ -67,6 +68,22 @@ class Settings:
             except (TypeError, ValueError) as e:
                 problems.append(f"invalid value for {key!r}: {e}")
         return dataclasses.replace(self, **changes), problems
+
+
+def path_problems(settings: Settings) -> list[str]:
+    """Class path and source path entries javac cannot use. Reported, not refused: a build may create
+    them later (`mvn package`), and javac itself passes over a missing entry in silence."""
+    problems = []
+    for name, entries in (("classpath", settings.classpath), ("sourcepath", settings.sourcepath)):
+        for entry in entries:
+            path = Path(entry[:-2] if entry.endswith("/*") else entry)  # javac's `lib/*`: every jar in lib
+            if not path.exists():
+                problems.append(f"{name} entry {entry!r} does not exist")
+            elif name == "sourcepath" and not path.is_dir():
+                problems.append(f"sourcepath entry {entry!r} is not a folder")
+            elif path.is_file() and path.suffix.lower() not in (".jar", ".zip"):
+                problems.append(f"classpath entry {entry!r} is neither a folder nor a .jar")
+    return problems
 
 
 def _snake(key: str) -> str:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from lsprotocol import types
 
-from compilot.lsp import actions
+from compilot.lsp import actions, logs
 from compilot.lsp.convert import UTF16, LineIndex, shorten, to_lsp_diagnostic, uri_path
 from compilot.lsp.documents import Document, Documents
 from compilot.lsp.worker import Worker
-from compilot.settings import Settings
+from compilot.settings import Settings, path_problems
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -72,6 +72,7 @@ class Compilot:
             options = {}
         self.init_options = options or {}
         self.settings = self._settings_from({}, report=True)
+        self._report_paths(self.settings, Settings())
         try:
             self.docs.encoding = self.server.workspace.position_encoding or UTF16
         except RuntimeError:
@@ -85,12 +86,28 @@ class Compilot:
         self.start_loading()
 
     def shutdown(self) -> None:
-        for handle in [*self._debounce.values(), *self._priming.values()]:
-            handle.cancel()
-        self.worker.cancel_generation()
+        self._stop_pending()
         engine = self.engine
         if engine is not None:
             self.worker.submit(engine.close)
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """The connection ended: stop the JVM and the backend (waiting for the engine's current job at most
+        `timeout`), the worker, and the log's copy to this client."""
+        self._stop_pending()
+        engine = self.engine
+        if engine is not None:
+            try:
+                await asyncio.wait_for(self.worker.run(engine.close), timeout)
+            except Exception as e:  # the process is ending: say why the close was not clean, and go on
+                log.warning("closing the engine: %s", e)
+        self.worker.shutdown()
+        logs.detach_client(self.server)
+
+    def _stop_pending(self) -> None:
+        for handle in [*self._debounce.values(), *self._priming.values()]:
+            handle.cancel()
+        self.worker.cancel_generation()
 
     # ----- settings and workspace -----
 
@@ -124,10 +141,18 @@ class Compilot:
         if new == old:
             return
         log.info("settings changed")
+        self._report_paths(new, old)
         if self.engine is not None:
             await self.worker.run(self.engine.update_settings, new)
+            self._warn_checker(self.engine.checker_problem)
         if reload and ((new.model, new.device) != (old.model, old.device) or self.state == "error"):
             self.start_loading()
+
+    def _report_paths(self, new: Settings, old: Settings) -> None:
+        if (new.classpath, new.sourcepath) != (old.classpath, old.sourcepath) and (
+            problems := path_problems(new)
+        ):
+            self.show("Compilot: " + "; ".join(problems), warning=True)
 
     async def refresh_sourcepath(self, apply: bool = True) -> None:
         """Source roots of every workspace folder, so javac resolves the project's own classes."""
@@ -503,9 +528,11 @@ class Compilot:
         except Exception as e:  # a malformed change: ask nothing of the engine, keep serving
             log.warning("could not apply a change to %s: %s", params.text_document.uri, e)
             return
-        if doc is not None:
-            self.schedule_diagnostics(doc, DEBOUNCE_S)
-            self.schedule_prime(doc, PRIME_DEBOUNCE_S)
+        if doc is None:
+            log.warning("a change to %s, which is not open: ignored", params.text_document.uri)
+            return
+        self.schedule_diagnostics(doc, DEBOUNCE_S)
+        self.schedule_prime(doc, PRIME_DEBOUNCE_S)
 
     def did_save(self, params: types.DidSaveTextDocumentParams) -> None:
         doc = self.docs.get(params.text_document.uri)
@@ -544,9 +571,7 @@ class Compilot:
         try:
             found = await self.worker.run(self._check, text, doc.filename)
         except CheckerError as e:
-            if str(e) != self._checker_warned:
-                self._checker_warned = str(e)
-                log.warning("javac diagnostics unavailable: %s", e)
+            self._warn_checker(str(e))
             return
         except Exception:
             log.exception("javac diagnostics failed for %s", doc.uri)
@@ -563,6 +588,12 @@ class Compilot:
 
     def _check(self, text: str, filename: str):
         return self._ensure_engine().check(text, filename)
+
+    def _warn_checker(self, problem: str) -> None:
+        """Why javac cannot check (a wrong javaRelease, a JDK gone): shown once per distinct reason."""
+        if problem and problem != self._checker_warned:
+            self._checker_warned = problem
+            self.show(f"Compilot: javac diagnostics unavailable: {problem}", warning=True)
 
     def publish(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None) -> None:
         self.server.text_document_publish_diagnostics(
