@@ -10,6 +10,15 @@ import pytest
 from compilot.generation.model import prepare_embedded_model
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The bad-input layer's table (test_bad_input.py), whenever it ran."""
+    import bad_input
+
+    if bad_input.REPORT:
+        terminalreporter.section("bad input: what was tried")
+        terminalreporter.write_line(bad_input.table(bad_input.REPORT))
+
+
 @pytest.fixture(scope="session")
 def embedded_model_dir() -> Path:
     """The real embedded model, converted to safetensors (once per machine; ~20 s the first time)."""

@@ -22,6 +22,7 @@ from compilot.generation.backend import (
 )
 from compilot.settings import EMBEDDED_MODEL, Settings
 from java_samples import STACK
+from lsp_util import listening_sockets
 
 pytestmark = pytest.mark.model
 
@@ -87,26 +88,8 @@ def test_greedy_tokens_agree_with_torch(llama, embedded_model_dir):
     assert agree / total >= 0.6, f"only {agree} of {total} greedy tokens agree before the first difference"
 
 
-def _listening_tcp_inodes() -> set[str]:
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A":  # LISTEN
-                inodes.add(fields[9])
-    return inodes
-
-
 def test_no_listening_tcp_socket_and_a_private_unix_socket(llama):
-    ours = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            ours.add(target[8:-1])
-    assert not ours & _listening_tcp_inodes()
+    assert not listening_sockets(os.getpid())
     assert llama.endpoint.url.startswith("unix://")
     folder = Path(llama.endpoint.parts.path).parent
     assert folder.stat().st_mode & 0o077 == 0  # only this user

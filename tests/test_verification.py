@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +12,7 @@ from compilot.verification.checker import CheckerError, JavaChecker, JdkNotFound
 from compilot.verification.jdk import find_jdk
 from compilot.verification.verifier import Baseline, verify, verify_many, verify_with_truncation
 from compilot.verification.workspace import find_source_roots
+from javac_util import build_processor_jar
 
 CURSOR = "|"
 
@@ -184,50 +182,6 @@ def test_annotation_processors_on_the_class_path_never_run(tmp_path):
     with JavaChecker(classpath=[jar]) as checker:
         assert checker.check(source.read_text()) == []
     assert not marker.exists()
-
-
-def build_processor_jar(tmp_path: Path, marker: Path) -> Path:
-    """A jar whose annotation processor, when javac runs it, creates `marker`."""
-    src = tmp_path / "proc"
-    src.mkdir()
-    (src / "Spy.java").write_text(
-        f"""\
-import java.nio.file.*;
-import java.util.Set;
-import javax.annotation.processing.*;
-import javax.lang.model.SourceVersion;
-import javax.lang.model.element.TypeElement;
-
-@SupportedAnnotationTypes("*")
-public class Spy extends AbstractProcessor {{
-    @Override
-    public synchronized void init(ProcessingEnvironment env) {{
-        super.init(env);
-        try {{
-            Files.writeString(Path.of({json.dumps(str(marker))}), "ran");
-        }} catch (Exception e) {{
-            throw new RuntimeException(e);
-        }}
-    }}
-
-    @Override
-    public SourceVersion getSupportedSourceVersion() {{
-        return SourceVersion.latestSupported();
-    }}
-
-    @Override
-    public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {{
-        return false;
-    }}
-}}
-"""
-    )
-    subprocess.run([str(find_jdk().javac), "-d", str(src), str(src / "Spy.java")], check=True)
-    jar = tmp_path / "proc.jar"
-    with zipfile.ZipFile(jar, "w") as z:
-        z.write(src / "Spy.class", "Spy.class")
-        z.writestr("META-INF/services/javax.annotation.processing.Processor", "Spy\n")
-    return jar
 
 
 # --- the verifier -------------------------------------------------------------------------------------
