@@ -612,6 +612,11 @@ HUGE_LINE = (
     + '";\n    void f() {\n        int a = 1;\n        '
 )
 NESTED = "public class Deep {\n    void f() {\n" + "{" * 5000 + "\n        int a = 1;\n        "
+BIG_FILE = (
+    "public class Big {\n"
+    + "".join(f"    int m{i}(int x) {{\n        return x * {i};\n    }}\n" for i in range(14_000))
+    + "    void f() {\n        "
+)  # ~0.75 MB, under the 1 MB limit: every javac run over it takes about a second here
 BOTH = ("stdio", "tcp")
 STDIO = ("stdio",)
 
@@ -723,6 +728,7 @@ CASES: list[Case] = [
         STDIO,
     ),
     Case("5,000 nested braces", _open_then_complete("Deep.java", NESTED), STDIO),
+    Case("a 0.75 MB file, cancelled", _open_then_complete("Big.java", BIG_FILE, cancel_after=1.0), STDIO),
     # settings
     Case('settings {"compilot": 5}', _settings({"compilot": 5}), STDIO),
     Case("javaRelease 99", _settings({"compilot": {"javaRelease": 99}}), STDIO),
