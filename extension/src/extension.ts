@@ -12,7 +12,7 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { choosePython, probePython, PythonChoice } from "./python";
-import { serverSettings, withoutClientKeys } from "./settings";
+import { type PackageJson, serverKeys, serverSettings, withoutClientKeys } from "./settings";
 import { SharedRequests } from "./share";
 import { ClientState, formatLatency, StatusBar, StatusParams } from "./status";
 
@@ -41,6 +41,11 @@ class Controller implements vscode.Disposable {
     readonly log: vscode.LogOutputChannel,
     readonly status: StatusBar,
   ) {}
+
+  /** The server's setting names, from the extension's own package.json. */
+  private get serverKeys(): string[] {
+    return serverKeys(this.context.extension.packageJSON as PackageJson);
+  }
 
   get enabled(): boolean {
     return vscode.workspace.getConfiguration("compilot").get<boolean>("enable", true);
@@ -128,7 +133,7 @@ class Controller implements vscode.Disposable {
         { scheme: "untitled", language: "java" },
       ],
       outputChannel: this.log,
-      initializationOptions: serverSettings(folder),
+      initializationOptions: serverSettings(this.serverKeys, folder),
       synchronize: { configurationSection: "compilot" },
       middleware: {
         ...new SharedRequests().middleware,
@@ -148,7 +153,7 @@ class Controller implements vscode.Disposable {
             const client = this.client;
             if (client && client.state === State.Running) {
               await client.sendNotification(DidChangeConfigurationNotification.type, {
-                settings: { compilot: serverSettings(folder) },
+                settings: { compilot: serverSettings(this.serverKeys, folder) },
               });
             }
           },

@@ -14,44 +14,116 @@ from compilot.context.prompt import STYLES as PROMPT_STYLES
 from compilot.generation.backend import BACKENDS
 
 EMBEDDED_MODEL = "embedded:smollm2-135m"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _setting(default, doc: str, **schema):
+    """A field with its user-facing description and bounds: the one place a setting is declared.
+    `schema`: minimum, exclusive_minimum, choices, may_be_empty, default_doc (the README's default column)."""
+    return dataclasses.field(default=default, metadata={"doc": doc, **schema})
 
 
 @dataclass(frozen=True)
 class Settings:
-    model: str = EMBEDDED_MODEL  # "embedded:smollm2-135m", a model folder or hub id (torch), a .gguf file
-    # (llamacpp), or the name an inference server serves (openai; the embedded default: its first model)
-    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ... (torch)
-    backend: str = "auto"  # "torch", "llamacpp", "openai"; auto: torch on a GPU, llamacpp on a CPU
-    endpoint: str = ""  # backend openai: the server's URL, e.g. http://gpu-box:8000 (key: $COMPILOT_API_KEY)
-    samples: int = 4  # candidates drawn per request (the first is greedy)
-    stepwise: bool = True  # method bodies are built one javac-checked statement at a time (needs verify)
-    adaptive: bool = True  # draw the greedy candidate first, the others only when it does not compile
-    max_new_tokens: int = 48  # for line completions
-    max_block_tokens: int = 160  # for whole method bodies
-    block_seconds: float = (
-        15.0  # a method body stops growing after this long; what compiles so far is offered
+    """Every setting, declared once: the validation below, the VS Code settings in package.json and the
+    README's table all come from these fields (`scripts/sync-settings` writes the last two; a test checks)."""
+
+    model: str = _setting(
+        EMBEDDED_MODEL,
+        "the embedded model; with `torch` a local Hugging Face model folder or a hub id (needs the network once, "
+        "or the HF cache); with `llamacpp` a `.gguf` file; with `openai` the name the server serves (the "
+        "default: its first model)",
     )
-    line_seconds: float = (
-        2.0  # a line completion stops decoding after this long and offers what compiles (0: no limit)
+    backend: str = _setting(
+        "auto",
+        "what decodes: `llamacpp` (llama.cpp in process, the GGUF as it ships), `torch` (any Hugging Face causal "
+        "LM, GPUs), `openai` (an OpenAI-compatible server, see the README's Backends); `auto`: torch on a CUDA GPU, else "
+        "llamacpp (torch where the `xllamacpp` wheel is not installed)",
+        choices=BACKENDS,
     )
-    prompt_lookup: int = 0  # draft tokens from the document for greedy decoding (0: off)
-    temperature: float = 0.7
-    top_k: int = 40
-    seed: int | None = 0  # None: a fresh random seed per request
-    guards: bool = True  # degeneration guards on the sampler
-    repetition_penalty: float = (
-        1.0  # on generated tokens only; 1.1 cost 8 points of line offers (benchmarks.md)
+    endpoint: str = _setting(
+        "",
+        "with `openai`: the server's URL, e.g. `http://gpu-box:8000` (the API key comes from "
+        "`$COMPILOT_API_KEY` only); prompts go there, javac and your code stay on this machine",
+        may_be_empty=True,
     )
-    verify: bool = True  # javac checks every candidate
-    truncate: bool = True  # a failing multi-line candidate is cut to its longest passing prefix
-    max_results: int = 3  # completions returned per request
-    java_release: int | None = None  # None: the running JDK's release
-    classpath: tuple[str, ...] = ()
-    sourcepath: tuple[str, ...] = ()
-    prompt: str = "outline"  # "outline": the file's outline, then the member at the cursor; "window": the text before it
-    prompt_chars: int = 3000  # characters of the file context (the member gets half as many) or the window
-    check_timeout: float = 10.0  # seconds before a hanging javac checker is restarted
-    log_level: str = "info"
+    device: str = _setting(
+        "auto",
+        "torch: `auto` (CUDA when torch sees a GPU), `cpu`, `cuda`, `cuda:N`; fp32 on CPU, fp16 on CUDA",
+    )
+    samples: int = _setting(4, "candidates drawn per request; the first is greedy", minimum=1)
+    stepwise: bool = _setting(
+        True, "build method bodies one javac-checked statement at a time (needs `verify`)"
+    )
+    adaptive: bool = _setting(
+        True, "draw the greedy candidate alone first and the others only when it does not compile"
+    )
+    max_new_tokens: int = _setting(48, "token budget of a line completion", minimum=1)
+    max_block_tokens: int = _setting(160, "token budget of a whole method body", minimum=1)
+    line_seconds: float = _setting(
+        2.0,
+        "a line completion stops generating this long after the request came and offers what compiles so "
+        "far; the prompt's prefill counts, but the first (greedy) round always keeps half of it for decoding, "
+        "so a jump into a long method still gets a line (0: no limit; the CLI's default). Ghost text only: the "
+        "completion list, asked for with `.` or Ctrl+Space, gets `blockSeconds`",
+        minimum=0,
+    )
+    prompt_lookup: int = _setting(
+        0,
+        "draft this many tokens from the document's own text to speed up greedy decoding (same output; off: on "
+        "a 2-core CPU it did not speed up line completions, see `docs/benchmarks.md`)",
+        minimum=0,
+    )
+    block_seconds: float = _setting(
+        15.0, "a method body stops growing after this long; the part that compiles is offered", minimum=0
+    )
+    temperature: float = _setting(0.7, "sampling temperature of the other candidates", minimum=0)
+    top_k: int = _setting(40, "top-k filter (0: off)", minimum=0)
+    seed: int | None = _setting(
+        0, "sampling seed: the same request gives the same answer; `null` for a fresh one each time"
+    )
+    guards: bool = _setting(
+        True,
+        "attractor stop (a cycle or repeated line at the end of a sample is cut) and the repetition penalty "
+        "below, on generated tokens only (`false`: off)",
+    )
+    repetition_penalty: float = _setting(
+        1.0,
+        "CTRL-style penalty on tokens the model already generated (not the prompt's); 1.1 lowered the line "
+        "offer rate from 90% to 82% in `docs/benchmarks.md`",
+        minimum=0,
+    )
+    verify: bool = _setting(
+        True, "check every candidate with javac (`false`: off; results say they are unchecked)"
+    )
+    truncate: bool = _setting(True, "cut a failing multi-line candidate to its longest compiling prefix")
+    max_results: int = _setting(3, "completions offered per request", minimum=1)
+    java_release: int | None = _setting(None, "`--release` for javac", default_doc="the JDK's")
+    classpath: tuple[str, ...] = _setting((), "jars and class folders your code needs")
+    sourcepath: tuple[str, ...] = _setting(
+        (), "source roots; the language server adds those it finds in the workspace folders"
+    )
+    prompt: str = _setting(
+        "outline",
+        "what the model reads: `outline` (package, imports, the class with every other member's body elided, "
+        "members below the cursor included, then the member at the cursor from its first line; prefilled on "
+        "didOpen, so a jump prefills only the member and the outline after it) or `window` (the 3000 "
+        "characters before the cursor: every jump prefills them all, ~2x slower on real files with torch and "
+        "~4 s with llamacpp, whose prefill is slower; see `docs/benchmarks.md`)",
+        choices=PROMPT_STYLES,
+    )
+    prompt_chars: int = _setting(
+        3000,
+        "characters of the text before the cursor; with `outline`, of the outline (the member at the cursor "
+        "gets half as many)",
+        minimum=1,
+    )
+    check_timeout: float = _setting(
+        10.0, "seconds before a hung javac checker is restarted", exclusive_minimum=0
+    )
+    log_level: str = _setting(
+        "info", "the server's log level: `debug`, `info`, `warning` or `error`", choices=LOG_LEVELS
+    )
 
     def updated(self, values: dict) -> tuple[Settings, list[str]]:
         """Return new settings with `values` applied, and a message for each key or value that was rejected."""
@@ -90,14 +162,9 @@ def _snake(key: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in key)
 
 
-_CHOICES = {"prompt": PROMPT_STYLES, "backend": BACKENDS}
-_MAY_BE_EMPTY = {"endpoint"}
-_OPTIONAL_INT = {"seed", "java_release"}
-_POSITIVE = {"samples", "max_new_tokens", "max_block_tokens", "max_results", "prompt_chars"}
-
-
 def _coerce(name: str, value, current):
-    if name in _OPTIONAL_INT:
+    schema = _FIELDS[name].metadata
+    if _FIELDS[name].type == "int | None":
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
@@ -115,26 +182,74 @@ def _coerce(name: str, value, current):
         if not isinstance(value, bool):
             raise TypeError(f"expected true or false, got {value!r}")
         return value
-    if isinstance(current, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected an integer, got {value!r}")
-        if name in _POSITIVE and value < 1:
-            raise ValueError(f"must be at least 1, got {value}")
-        if name in ("top_k", "prompt_lookup") and value < 0:
-            raise ValueError(f"must be 0 (off) or more, got {value}")
-        return value
-    if isinstance(current, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"expected a number, got {value!r}")
-        if value < 0 or (name == "check_timeout" and value == 0):
-            raise ValueError(
-                f"must be {'more than 0' if name == 'check_timeout' else 'at least 0'}, got {value}"
-            )
-        return float(value)
+    if isinstance(current, (int, float)):
+        number = int if isinstance(current, int) else (int, float)
+        if isinstance(value, bool) or not isinstance(value, number):
+            raise TypeError(f"expected {'an integer' if number is int else 'a number'}, got {value!r}")
+        if "minimum" in schema and value < schema["minimum"]:
+            raise ValueError(f"must be at least {schema['minimum']}, got {value}")
+        if "exclusive_minimum" in schema and value <= schema["exclusive_minimum"]:
+            raise ValueError(f"must be more than {schema['exclusive_minimum']}, got {value}")
+        return value if number is int else float(value)
     if isinstance(current, str):
-        if not isinstance(value, str) or not (value or name in _MAY_BE_EMPTY):
+        if not isinstance(value, str) or not (value or schema.get("may_be_empty")):
             raise TypeError(f"expected a non-empty string, got {value!r}")
-        if name in _CHOICES and value not in _CHOICES[name]:
-            raise ValueError(f"expected one of {', '.join(_CHOICES[name])}, got {value!r}")
+        if "choices" in schema and value not in schema["choices"]:
+            raise ValueError(f"expected one of {', '.join(schema['choices'])}, got {value!r}")
         return value
     raise TypeError(f"cannot set {name}")
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def camel(name: str) -> str:
+    """The name clients use: `max_new_tokens` -> `maxNewTokens`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def vscode_properties(order_from: int = 0) -> dict[str, dict]:
+    """package.json's `contributes.configuration.properties` for the server's settings."""
+    kinds = {"bool": "boolean", "int": "integer", "float": "number", "str": "string"}
+    out = {}
+    for order, f in enumerate(dataclasses.fields(Settings), start=order_from):
+        schema = f.metadata
+        prop: dict = {}
+        if f.type == "int | None":
+            prop["type"] = ["integer", "null"]
+        elif f.type.startswith("tuple"):
+            prop["type"], prop["items"] = "array", {"type": "string"}
+        else:
+            prop["type"] = kinds[f.type]
+        prop["default"] = list(f.default) if isinstance(f.default, tuple) else f.default
+        if "choices" in schema:
+            prop["enum"] = list(schema["choices"])
+        for key, json_key in (("minimum", "minimum"), ("exclusive_minimum", "exclusiveMinimum")):
+            if key in schema:
+                prop[json_key] = schema[key]
+        prop["order"] = order
+        prop["markdownDescription"] = schema["doc"][0].upper() + schema["doc"][1:] + "."
+        out[f"compilot.{camel(f.name)}"] = prop
+    return out
+
+
+def markdown_table() -> str:
+    """The README's settings table."""
+    rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
+    for f in dataclasses.fields(Settings):
+        default = f.metadata.get("default_doc") or _default_text(f.default)
+        rows.append(f"| `{camel(f.name)}` | {default} | {f.metadata['doc']} |")
+    return "\n".join(rows)
+
+
+def _default_text(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, tuple):
+        return "`[]`" if not value else f"`{list(value)}`"
+    return f"`{value}`" if value else '`""`'
