@@ -63,13 +63,16 @@ class RawClient:
         threading.Thread(target=self._reader, daemon=True).start()
 
     @classmethod
-    def stdio(cls, args: list[str], cwd: Path, stderr) -> tuple[RawClient, subprocess.Popen]:
+    def stdio(
+        cls, args: list[str], cwd: Path, stderr, env: dict[str, str] | None = None
+    ) -> tuple[RawClient, subprocess.Popen]:
         process = subprocess.Popen(
             [sys.executable, "-m", "compilot.lsp", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=cwd,
+            env=env,
         )
 
         def write(data: bytes) -> None:

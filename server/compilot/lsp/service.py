@@ -318,7 +318,7 @@ class Compilot:
             log.debug("completion cancelled after %d ms", latency_ms)
             return None
         verify = self.settings.verify
-        items = [c for c in result.items if c.text.strip() and (c.verdict == "pass" or not verify)]
+        items = result.items  # ranking.rank decided: javac's passes, or every candidate when none was checked
         log.info(
             "%d of %d candidates offered in %d ms (%s)%s",
             len(items),
