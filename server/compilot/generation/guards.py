@@ -86,7 +86,8 @@ class AttractorStop(StoppingCriteria):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
         rows = input_ids[:, self.prompt_length :].tolist()
-        return torch.tensor([find_loop(ids, self.max_period) is not None for ids in rows], dtype=torch.bool)
+        done = [find_loop(ids, self.max_period) is not None for ids in rows]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)  # ORed with criteria there
 
     def cut(self, generated: list[int]) -> list[int]:
         """The generated tokens with the loop at their end removed."""

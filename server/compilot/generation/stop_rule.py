@@ -88,6 +88,5 @@ class StopRuleCriteria(StoppingCriteria):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
         rows = input_ids[:, self.prompt_length :].tolist()
-        return torch.tensor(
-            [stop_index(self.text(ids), self.rule) is not None for ids in rows], dtype=torch.bool
-        )
+        done = [stop_index(self.text(ids), self.rule) is not None for ids in rows]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)  # ORed with criteria there
