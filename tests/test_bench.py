@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -157,11 +158,15 @@ def test_compare_rules():
         "exact_whole": False,
         "similarity": 0.0,
         "overlong": False,
+        "next_identifier": None,  # a block's next identifier is not measured
     }
     line = casemod.humaneval_line_cases(PROBLEMS, 1, seed=0)[0]
     longer = compare(line, line.expected + "\n        extra();")
     assert longer["exact"] and not longer["exact_whole"] and longer["overlong"]
     assert 0 < compare(line, line.expected[:-2])["similarity"] < 1
+    dot = dataclasses.replace(line, expected="size() > 0;")
+    assert compare(dot, "size() == 0;")["next_identifier"] and not compare(dot, "length;")["next_identifier"]
+    assert compare(dot, None)["next_identifier"] is False
 
 
 def test_loop_detection():

@@ -18,10 +18,12 @@ from compilot.context import classify
 from compilot.context.prompt import OUTLINE, document_prompt
 from compilot.context.types import CursorContext, StopRule
 from compilot.generation.backend import Backend, BackendError, Cancelled, SamplingConfig, load_backend
+from compilot.guidance import Place, guide
 from compilot.ranking import rank
 from compilot.settings import Settings
 from compilot.verification.checker import CheckerError, JavaChecker
 from compilot.verification.diagnostics import Diagnostic
+from compilot.verification.members import MemberIndex
 from compilot.verification.verifier import Baseline, verify_many, verify_with_truncation
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ class Engine:
         self.backend: Backend | None = None  # torch, llamacpp or openai (generation/backend.py)
         self.checker: JavaChecker | None = None
         self.checker_problem = ""  # why javac checking is unavailable, shown with every result
+        self._members: MemberIndex | None = None  # javac's members per receiver, for guidance
         self._load_lock = threading.Lock()
 
     @property
@@ -232,6 +235,8 @@ class Engine:
                 break  # out of time: offer what the earlier round verified
             t1 = time.perf_counter()
             samples = self.backend.sample(context.prefix, context.stop, config, cancel, key)
+            if checked and s.guided:
+                samples = self._guided(text, context, filename, samples, config, cancel, key, timings)
             fresh = [self._candidate(context, sample) for sample in samples]
             candidates += fresh
             t2 = time.perf_counter()
@@ -245,6 +250,36 @@ class Engine:
             if checked and any(c.verdict == "pass" and c.text.strip() for c in fresh):
                 break
         return candidates, checked
+
+    def _guided(self, text, context, filename, samples, config, cancel, key, timings) -> list:
+        """Each sample with its wrong member names rewritten under javac's constraint (guidance.py)."""
+        t0 = time.perf_counter()
+        if self._members is None or self._members.checker is not self.checker:
+            self._members = MemberIndex(self.checker)
+        place = Place.at(text, context.offset, filename)
+        guided = []
+        try:
+            for row, sample in enumerate(samples):
+                greedy = row == 0 and config.greedy_first
+                guided.append(
+                    guide(
+                        self.backend,
+                        self._members,
+                        place,
+                        context.prefix,
+                        context.stop,
+                        config,
+                        sample,
+                        greedy,
+                        cancel,
+                        key,
+                    )[0]
+                )
+        except CheckerError as e:  # javac could not say: the samples as they were, judged as usual
+            log.warning("member lookup failed: %s", e)
+            guided = samples
+        timings["guidance"] = timings.get("guidance", 0.0) + time.perf_counter() - t0
+        return guided
 
     def _block_budget(self, context: CursorContext) -> float:
         """Seconds for a body: a method's body gets `block_seconds`; a block inside one (an `if` body) is

@@ -93,6 +93,11 @@ class Settings:
         "offer rate from 90% to 82% in `docs/benchmarks.md`",
         minimum=0,
     )
+    guided: bool = _setting(
+        True,
+        "javac steers: a candidate that names a member its receiver lacks after a `.` is rewritten from the "
+        "dot with only the names javac lists for it (`false`: javac only filters finished candidates)",
+    )
     verify: bool = _setting(
         True, "check every candidate with javac (`false`: off; results say they are unchecked)"
     )

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BLOCK, LINE = "block", "line"
-JDK_KINDS = ("jdk-statement", "jdk-mid", "jdk-block")
+JDK_KINDS = ("jdk-statement", "jdk-mid", "jdk-dot", "jdk-block")
 
 
 @dataclass
 class Case:
     id: str
-    kind: str  # block, line, jdk-statement, jdk-mid, jdk-block, repo-statement, repo-mid, repo-block
+    kind: str  # block, line, jdk-statement, jdk-mid, jdk-dot, jdk-block, repo-statement, ...
     document: str
     offset: int
     expected: str
@@ -287,6 +287,26 @@ def mid_positions(text: str, line: _Line) -> list[int]:
     return out
 
 
+def dot_positions(text: str, line: _Line) -> list[int]:
+    """Just after a member access's dot in a statement line (`items.|add(x)`): where the next identifier is
+    the model's to name (the measure Monitor-Guided Decoding reports)."""
+    mask = code_mask(text)
+    content = line.content
+    out = []
+    for k in range(2, len(content) - 2):
+        pos = line.code_start + k
+        before = content[k - 2]
+        if content[k - 1] != "." or mask[pos] != 1 or mask[pos - 1] != 1:
+            continue
+        if (
+            (before.isalnum() or before in "_$)]")
+            and not before.isdigit()
+            and (content[k].isalpha() or content[k] in "_$")
+        ):
+            out.append(pos)
+    return out
+
+
 def method_bodies(text: str, max_lines: int = 10) -> list[tuple[int, int]]:
     """(after `{`, before the `\\n` of the closing line) of single-line-header methods with a short body."""
     mask = code_mask(text)
@@ -323,6 +343,7 @@ def method_bodies(text: str, max_lines: int = 10) -> list[tuple[int, int]]:
 _WANTED_CONTEXT = {
     "statement": ("statement",),
     "mid": ("mid_statement", "member_access"),
+    "dot": ("member_access",),
     "block": ("block_body",),
 }
 
@@ -341,6 +362,8 @@ def file_cases(text: str, filename: str, source_id: str, prefix: str, rng: rando
         spans["statement"] = [(line.code_start, line.end) for line in stmts]
     if f"{prefix}-mid" in kinds:
         spans["mid"] = [(p, line.end) for line in stmts for p in mid_positions(text, line)]
+    if f"{prefix}-dot" in kinds:
+        spans["dot"] = [(p, line.end) for line in stmts for p in dot_positions(text, line)]
     if f"{prefix}-block" in kinds:
         spans["block"] = method_bodies(text)
     out = {}

@@ -56,6 +56,11 @@ CONFIGS: dict[str, Config] = {
         ),
         Config("defaults", "Settings() defaults"),
         Config(
+            "unguided",
+            "defaults without javac's guidance at member accesses (guided false)",
+            {"guided": False},
+        ),
+        Config(
             "unhurried",
             "defaults without the line time budget (lineSeconds 0)",
             {"line_seconds": 0.0},

@@ -13,9 +13,12 @@ Comparison rules (docs/benchmarks.md repeats them):
 from __future__ import annotations
 
 import difflib
+import re
 
 from compilot.bench.cases import Case
 from compilot.generation.guards import find_loop
+
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 
 
 def normalize_block(text: str) -> str:
@@ -35,7 +38,21 @@ def similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
+def leading_identifier(text: str) -> str:
+    """The identifier a text starts with ('' if none): after a dot, the member it names."""
+    match = _IDENTIFIER.match(text.strip())
+    return match.group() if match else ""
+
+
 def compare(case: Case, item: str | None) -> dict:
+    """The item against the original (rules above); `next_identifier` (None when the original does not start
+    with one): the item names the same identifier first."""
+    wanted = leading_identifier(case.expected) if not case.is_block else ""
+    named = {"next_identifier": (leading_identifier(item or "") == wanted) if wanted else None}
+    return named | _compare(case, item)
+
+
+def _compare(case: Case, item: str | None) -> dict:
     if item is None:
         return {"exact": False, "exact_whole": False, "similarity": 0.0, "overlong": False}
     whole = normalize_block(item) == normalize_block(case.expected)
@@ -94,6 +111,9 @@ def summarize(results: list[dict]) -> dict:
         "exact": _mean(r["exact"] for r in results),
         "exact_whole": _mean(r["exact_whole"] for r in results),
         "similarity": _mean(r["similarity"] for r in results),
+        "next_identifier": _mean(
+            r["next_identifier"] for r in results if r.get("next_identifier") is not None
+        ),
         "similarity_offered": _mean(r["similarity"] for r in offered),
         "overlong": _mean(r["overlong"] for r in offered),
         "truncated": _mean(r["top_truncated"] for r in offered),
@@ -124,6 +144,7 @@ QUALITY = (
     ("top_recheck_pass", "top compiles", "pct"),
     ("exact", "exact", "pct"),
     ("similarity", "edit sim", "num"),
+    ("next_identifier", "next ident", "pct"),
     ("pass_at_1", "pass@1", "pct"),
     ("loop_share", "loops", "pct"),
 )

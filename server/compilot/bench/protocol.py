@@ -525,6 +525,9 @@ def summarize(results: list[dict], failures: list[dict]) -> dict:
         "compiled_offer_rate": sum(1 for r in results if r.get("recheck_ok")) / n if n else None,
         "exact": mean(r["exact"] for r in results),
         "similarity": mean(r["similarity"] for r in results),
+        "next_identifier": mean(
+            r["next_identifier"] for r in results if r.get("next_identifier") is not None
+        ),
         "latency_p50": percentile(latencies, 0.5),
         "latency_p95": percentile(latencies, 0.95),
         "latency_max": max(latencies) if latencies else None,
@@ -730,7 +733,7 @@ def _sec(v) -> str:
 
 def table_rows(run: dict, mode: str) -> tuple[list[str], list[list[str]]]:
     """The head and rows of one mode's table: per case kind ("all" first, when there are several) x config."""
-    head = ["cases", "config", "n", "offer", "offers adding no error", "exact", "edit sim"]
+    head = ["cases", "config", "n", "offer", "offers adding no error", "exact", "edit sim", "next ident"]
     head += ["p50 s", "p95 s", "max s", "failures"]
     typing = mode == "typing"
     if typing:
@@ -743,6 +746,7 @@ def table_rows(run: dict, mode: str) -> tuple[list[str], list[list[str]]]:
         for name, s in by_config.items():
             row = [kind, name, str(s["cases"]), _pct(s["offer_rate"]), _pct(s["compiled_offer_rate"])]
             row += [_pct(s["exact"]), "–" if s["similarity"] is None else f"{s['similarity']:.3f}"]
+            row += [_pct(s.get("next_identifier"))]
             row += [_sec(s["latency_p50"]), _sec(s["latency_p95"]), _sec(s["latency_max"])]
             row += [str(s["failures"]) if not s["failures"] else f"**{s['failures']}**"]
             if typing:

@@ -12,9 +12,11 @@ KIND_TITLES = {
     "line": "HumanEval-X line cases (one solution line removed)",
     "jdk-statement": "JDK sources: statement lines",
     "jdk-mid": "JDK sources: rest of a line from mid-statement",
+    "jdk-dot": "JDK sources: rest of a line from just after a member access's dot",
     "jdk-block": "JDK sources: short method bodies",
     "repo-statement": "--repo: statement lines",
     "repo-mid": "--repo: rest of a line from mid-statement",
+    "repo-dot": "--repo: rest of a line from just after a member access's dot",
     "repo-block": "--repo: short method bodies",
 }
 

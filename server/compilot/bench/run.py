@@ -27,7 +27,7 @@ from compilot.bench.measure import compare, failed_items, is_loop, summarize
 from compilot.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CORPORA = ("humaneval-block", "humaneval-line", "jdk", "jdk-statement", "jdk-mid", "jdk-block")
+CORPORA = ("humaneval-block", "humaneval-line", "jdk", "jdk-statement", "jdk-mid", "jdk-dot", "jdk-block")
 DEFAULT_CORPORA = ("humaneval-block", "humaneval-line", "jdk")
 QUICK_BLOCK, QUICK_LINE = 2, 10
 
@@ -263,7 +263,7 @@ def pick_cases(args, engines_checker_factory) -> tuple[list[Case], dict]:
         if not args.repo.is_dir():
             raise BenchError(f"--repo {args.repo}: not a folder")
         compiles = engines_checker_factory()
-        kinds = ("repo-statement", "repo-mid", "repo-block")
+        kinds = ("repo-statement", "repo-mid", "repo-dot", "repo-block")
         found, stats = casemod.pick_file_cases(
             casemod.repo_sources(args.repo, args.seed), args.cases or 20, kinds, "repo", args.seed, compiles
         )

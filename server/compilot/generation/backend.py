@@ -52,6 +52,8 @@ class SamplingConfig:
         0.0  # seconds of decoding the deadline leaves after the prompt's prefill, however late
     )
     extra_processors: tuple = ()  # more LogitsProcessors, applied guards or not (torch only: the seed recipe)
+    names: tuple[str, ...] = ()  # the sample must begin with one of these (javac's members after a dot),
+    # then anything that does not go on with the identifier; empty: no constraint
 
 
 @dataclass
@@ -157,3 +159,23 @@ def split_heal(prompt: str) -> tuple[str, str]:
 
 def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("-inf")
+
+
+IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+def name_state(written: str, names: tuple[str, ...]) -> tuple[str, bool] | None:
+    """Where a sample constrained to begin with one of `names` stands: (the identifier written so far,
+    whether it is one of the names already), or None once the name is over (no constraint left)."""
+    end = 0
+    while end < len(written) and written[end] in IDENT_CHARS:
+        end += 1
+    if end < len(written):
+        return None
+    return written, written in names
+
+
+def gbnf_names(names: tuple[str, ...]) -> str:
+    """A GBNF grammar for the same constraint: one of `names`, then nothing or a non-identifier and anything."""
+    choices = " | ".join('"' + n.replace("\\", "\\\\").replace('"', '\\"') + '"' for n in names)
+    return f"root ::= ({choices}) ([^a-zA-Z0-9_$] [^\\x00]*)?"

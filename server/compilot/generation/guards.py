@@ -1,4 +1,4 @@
-"""Degeneration guards: composable `LogitsProcessor`s and `StoppingCriteria` for small code models.
+"""Degeneration guards (and the member-name constraint): composable `LogitsProcessor`s and `StoppingCriteria` for small code models.
 
 transformers' own `RepetitionPenaltyLogitsProcessor` and `NoRepeatNGramLogitsProcessor` look at the whole input,
 prompt included, so on code they push the model away from every identifier already in the file and forbid
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 from transformers import LogitsProcessor, StoppingCriteria
+
+from compilot.generation.backend import IDENT_CHARS, name_state
 
 
 class GeneratedRepetitionPenalty(LogitsProcessor):
@@ -118,3 +120,60 @@ class FirstTokenFilter(LogitsProcessor):
         if input_ids.shape[1] != self.prompt_length:
             return scores
         return scores.masked_fill(~self.allowed.to(scores.device), -float("inf"))
+
+
+class TokenTable:
+    """Each token's text split at its first non-identifier character, for name constraints (built once
+    per tokenizer: ~49k decodes)."""
+
+    def __init__(self, tokenizer, vocab_size: int) -> None:
+        self.pure: dict[str, list[int]] = {}  # tokens that are all identifier characters
+        self.headed: dict[str, list[int]] = {}  # identifier head -> tokens that go on with something else
+        self.free = torch.zeros(vocab_size, dtype=torch.bool)  # tokens that start with a non-identifier
+        for token_id in range(len(tokenizer)):
+            text = tokenizer.decode([token_id])
+            end = 0
+            while end < len(text) and text[end] in IDENT_CHARS:
+                end += 1
+            if text and end == len(text):
+                self.pure.setdefault(text, []).append(token_id)
+            elif end:
+                self.headed.setdefault(text[:end], []).append(token_id)
+            else:
+                self.free[token_id] = True
+
+    def allowed(self, partial: str, names: tuple[str, ...], complete: bool, vocab_size: int) -> torch.Tensor:
+        """Tokens after `partial` that stay on the way to a name (or, `complete`, end it)."""
+        ids: list[int] = []
+        for name in names:
+            if len(name) > len(partial) and name.startswith(partial):
+                rest = name[len(partial) :]
+                for j in range(1, len(rest) + 1):
+                    ids += self.pure.get(rest[:j], ())
+                ids += self.headed.get(rest, ())
+        mask = torch.zeros(vocab_size, dtype=torch.bool)
+        mask[ids] = True
+        if complete:
+            mask[: len(self.free)] |= self.free
+        return mask
+
+
+class NamesFirst(LogitsProcessor):
+    """Only tokens that keep a row on its way to one of `names` (javac's members after a dot), until the
+    name is complete and something that is not an identifier follows it."""
+
+    def __init__(self, tokenizer, table: TokenTable, prompt_length: int, names: tuple[str, ...]) -> None:
+        self.tokenizer = tokenizer
+        self.table = table
+        self.prompt_length = prompt_length
+        self.names = names
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        for k in range(input_ids.shape[0]):
+            written = self.tokenizer.decode(input_ids[k, self.prompt_length :].tolist())
+            state = name_state(written, self.names)
+            if state is None:
+                continue
+            allowed = self.table.allowed(state[0], self.names, state[1], scores.shape[-1])
+            scores[k] = scores[k].masked_fill(~allowed.to(scores.device), -float("inf"))
+        return scores

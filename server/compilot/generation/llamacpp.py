@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
-from compilot.generation.backend import Cancelled, ModelLoadError, SamplingConfig, split_heal
+from compilot.generation.backend import Cancelled, ModelLoadError, SamplingConfig, gbnf_names, split_heal
 from compilot.generation.completions import CompletionsBackend
 from compilot.generation.http_stream import Endpoint, sse_events
 from compilot.settings import EMBEDDED_MODEL
@@ -165,7 +165,9 @@ class LlamaCppBackend(CompletionsBackend):
         if config.guards and config.repetition_penalty != 1.0:
             # llama.cpp's penalty also sees the prompt's last 64 tokens (ours: the generated ones only)
             request["repeat_penalty"] = config.repetition_penalty
-        if heal:  # token healing: the first token starts with the whitespace cut off the prompt
+        if config.names:  # javac's members after a dot (the prompt ends at the dot: nothing to heal)
+            request["grammar"] = gbnf_names(config.names)
+        elif heal:  # token healing: the first token starts with the whitespace cut off the prompt
             request["grammar"] = f"root ::= {_gbnf_char(heal[0])} [^\\x00]*"
         return request
 

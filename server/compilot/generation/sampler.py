@@ -27,6 +27,8 @@ from compilot.generation.guards import (
     FirstTokenFilter,
     GeneratedNgramBlock,
     GeneratedRepetitionPenalty,
+    NamesFirst,
+    TokenTable,
 )
 from compilot.generation.model import LoadedModel
 from compilot.generation.prompt_cache import PromptCache
@@ -43,6 +45,7 @@ class Sampler:
         self.lm = lm
         self.prompts = prompts or PromptCache(self._forward)
         self._first_token_masks: dict[str, torch.Tensor] = {}
+        self._token_table: TokenTable | None = None  # for member-name constraints, built at the first
         self._cancel: threading.Event | None = (
             None  # checked before every decoder layer (see _stop_between_layers)
         )
@@ -187,6 +190,10 @@ class Sampler:
             if config.ngram_size:
                 processors.append(GeneratedNgramBlock(config.ngram_size, plen))
             stops.append(attractor)
+        if config.names:
+            if self._token_table is None:
+                self._token_table = TokenTable(self.lm.tokenizer, self.lm.model.config.vocab_size)
+            processors.append(NamesFirst(self.lm.tokenizer, self._token_table, plen, config.names))
         processors.extend(config.extra_processors)
         return processors, stops, attractor
 

@@ -7,6 +7,7 @@ Length prefixes make any source text safe to send: nothing needs escaping and no
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from .diagnostics import Diagnostic
@@ -73,3 +74,17 @@ def decode_diagnostics(reply: list[str]) -> list[list[Diagnostic]]:
             i += DIAGNOSTIC_FIELDS
         results.append(unit)
     return results
+
+
+@dataclass(frozen=True)
+class Members:
+    """A "members" reply: `what` the receiver is ("instance", "static", "package"; "none": javac could not
+    tell) and its accessible members, name -> kind ("field", "method", "type")."""
+
+    what: str
+    names: dict[str, str]
+
+
+def decode_members(reply: list[str]) -> Members:
+    fields = reply[2:]
+    return Members(reply[1], dict(zip(fields[0::2], fields[1::2], strict=True)))

@@ -1,4 +1,9 @@
+import com.sun.source.tree.CompilationUnitTree;
+import com.sun.source.tree.MemberSelectTree;
 import com.sun.source.util.JavacTask;
+import com.sun.source.util.TreePath;
+import com.sun.source.util.TreePathScanner;
+import com.sun.source.util.Trees;
 import com.sun.tools.javac.api.JavacTaskPool;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -19,7 +24,20 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import javax.lang.model.element.Element;
+import javax.lang.model.element.ElementKind;
+import javax.lang.model.element.ExecutableElement;
+import javax.lang.model.element.Modifier;
+import javax.lang.model.element.PackageElement;
+import javax.lang.model.element.TypeElement;
+import javax.lang.model.type.ArrayType;
+import javax.lang.model.type.DeclaredType;
+import javax.lang.model.type.TypeKind;
+import javax.lang.model.type.TypeMirror;
+import javax.lang.model.type.TypeVariable;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
 import javax.tools.DiagnosticListener;
@@ -43,6 +61,11 @@ import javax.tools.ToolProvider;
  * the JDK's own. Replies: ["ok", units, then per unit: count, then 7 fields per diagnostic (kind, code,
  * message, line, column, start, end)] or ["error", message]. Request ["info"] answers ["ok", engine,
  * java.version]. Offsets and columns count Unicode code points, like Python strings.
+ *
+ * <p>Request ["members", release, classpath, sourcepath, name, source]: the source holds one member select
+ * whose name is {@code __compilot__} (the parent writes it where the model just wrote {@code expr.}); the
+ * reply is ["ok", what, then name and kind per member] with what "instance", "static", "package" or "none",
+ * the members those accessible at that place of expr's type (or of the type or package it names).
  */
 public final class CompilotChecker {
     private static final JavaCompiler JAVAC = ToolProvider.getSystemJavaCompiler();
@@ -51,7 +74,13 @@ public final class CompilotChecker {
     private final ExecutorService workers;
     private final ThreadLocal<StandardJavaFileManager> fileManagers = ThreadLocal.withInitial(
             () -> JAVAC.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8));
-    private final Javac plain = CompilotChecker::plainTask;
+    private final Javac plain = new Javac() {
+        @Override
+        public <T> T run(JavaFileManager files, DiagnosticListener<JavaFileObject> listener, List<String> options,
+                List<Source> units, Function<JavacTask, T> work) {
+            return plainTask(files, listener, options, units, work);
+        }
+    };
     private final Javac pooled; // the plain route again when the JDK-internal pool is out of reach
 
     CompilotChecker(int threads) {
@@ -85,6 +114,19 @@ public final class CompilotChecker {
         String op = request.isEmpty() ? "" : request.get(0);
         if (op.equals("info")) {
             return List.of("ok", pooled != plain ? "pool" : "plain", System.getProperty("java.version"));
+        }
+        if (op.equals("members") && request.size() == 6) {
+            List<String> options = options(request.get(1), request.get(2), request.get(3));
+            Javac javac = request.get(3).isEmpty() ? pooled : plain;
+            Source unit = new Source(request.get(4), request.get(5));
+            try {
+                return workers.submit(() -> javac.run(fileManagers.get(), d -> { }, options, List.of(unit),
+                        Members::of)).get();
+            } catch (ExecutionException e) {
+                return List.of("error", "members: " + e.getCause());
+            } catch (InterruptedException e) {
+                System.exit(70);
+            }
         }
         if (!(op.equals("check") || op.equals("parse")) || request.size() < 4 || request.size() % 2 != 0) {
             return List.of("error", "malformed request: " + op + " with " + request.size() + " fields");
@@ -148,7 +190,7 @@ public final class CompilotChecker {
     private List<String> check(Javac javac, Source unit, List<String> options, boolean parseOnly) {
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         try {
-            javac.run(fileManagers.get(), diagnostics, options, List.of(unit), parseOnly);
+            javac.run(fileManagers.get(), diagnostics, options, List.of(unit), t -> run(t, parseOnly));
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException | AssertionError | StackOverflowError e) {
@@ -165,15 +207,15 @@ public final class CompilotChecker {
         return fields;
     }
 
-    /** One javac task over in-memory sources: parse, or parse and analyze; never generate. */
+    /** One javac task over in-memory sources, given to `work` (which parses, analyzes; never generates). */
     interface Javac {
-        void run(JavaFileManager files, DiagnosticListener<JavaFileObject> listener, List<String> options,
-                List<Source> units, boolean parseOnly);
+        <T> T run(JavaFileManager files, DiagnosticListener<JavaFileObject> listener, List<String> options,
+                List<Source> units, Function<JavacTask, T> work);
     }
 
-    private static void plainTask(JavaFileManager files, DiagnosticListener<JavaFileObject> listener,
-            List<String> options, List<Source> units, boolean parseOnly) {
-        run((JavacTask) JAVAC.getTask(null, files, listener, options, null, units), parseOnly);
+    private static <T> T plainTask(JavaFileManager files, DiagnosticListener<JavaFileObject> listener,
+            List<String> options, List<Source> units, Function<JavacTask, T> work) {
+        return work.apply((JavacTask) JAVAC.getTask(null, files, listener, options, null, units));
     }
 
     /** Reuses javac's Context between tasks through the JDK-internal JavacTaskPool: ~20 ms instead of ~70. */
@@ -195,9 +237,9 @@ public final class CompilotChecker {
         }
 
         @Override
-        public void run(JavaFileManager files, DiagnosticListener<JavaFileObject> listener,
-                List<String> options, List<Source> units, boolean parseOnly) {
-            pool.getTask(null, files, listener, options, null, units, t -> CompilotChecker.run(t, parseOnly));
+        public <T> T run(JavaFileManager files, DiagnosticListener<JavaFileObject> listener,
+                List<String> options, List<Source> units, Function<JavacTask, T> work) {
+            return pool.getTask(null, files, listener, options, null, units, work::apply);
         }
     }
 
@@ -212,6 +254,116 @@ public final class CompilotChecker {
             throw new IllegalStateException(e); // in-memory sources: cannot happen
         }
         return null;
+    }
+
+    /** The members a `__compilot__` member select could name, from javac's attribution of its receiver. */
+    static final class Members {
+        static final String MARKER = "__compilot__";
+
+        static List<String> of(JavacTask task) {
+            try {
+                Iterable<? extends CompilationUnitTree> units = task.parse();
+                task.analyze();
+                Trees trees = Trees.instance(task);
+                for (CompilationUnitTree unit : units) {
+                    TreePath[] found = new TreePath[1];
+                    new TreePathScanner<Void, Void>() {
+                        @Override
+                        public Void visitMemberSelect(MemberSelectTree node, Void unused) {
+                            if (found[0] == null && node.getIdentifier().contentEquals(MARKER)) {
+                                found[0] = new TreePath(getCurrentPath(), node.getExpression());
+                            }
+                            return super.visitMemberSelect(node, unused);
+                        }
+                    }.scan(unit, null);
+                    if (found[0] != null) {
+                        return describe(task, trees, found[0]);
+                    }
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return List.of("ok", "none");
+        }
+
+        private static List<String> describe(JavacTask task, Trees trees, TreePath receiver) {
+            var elements = task.getElements();
+            var types = task.getTypes();
+            var scope = trees.getScope(receiver.getParentPath());
+            Element named = trees.getElement(receiver);
+            TreeMap<String, String> members = new TreeMap<>();
+            String what;
+            if (named instanceof PackageElement pkg) {
+                what = "package";
+                for (Element e : pkg.getEnclosedElements()) {
+                    if (e instanceof TypeElement t && trees.isAccessible(scope, t)) {
+                        members.put(e.getSimpleName().toString(), "type");
+                    }
+                }
+            } else if (named instanceof TypeElement type && type.asType().getKind() == TypeKind.ERROR) {
+                what = "none"; // a name javac could not resolve
+            } else if (named instanceof TypeElement type && isTypeName(receiver)) {
+                what = "static";
+                members.put("class", "field");
+                for (Element e : elements.getAllMembers(type)) {
+                    boolean nested = e.getKind().isClass() || e.getKind().isInterface();
+                    if ((nested || e.getModifiers().contains(Modifier.STATIC))
+                            && accessible(trees, scope, e, (DeclaredType) type.asType())) {
+                        add(members, e);
+                    }
+                }
+            } else {
+                TypeMirror type = trees.getTypeMirror(receiver);
+                if (type instanceof TypeVariable variable) {
+                    type = variable.getUpperBound();
+                }
+                if (type instanceof ArrayType) {
+                    what = "instance";
+                    members.put("length", "field");
+                    members.put("clone", "method"); // public on arrays, protected on Object
+                    type = elements.getTypeElement("java.lang.Object").asType();
+                } else {
+                    what = type != null && type.getKind() == TypeKind.DECLARED ? "instance" : "none";
+                }
+                if (type instanceof DeclaredType declared && declared.asElement() instanceof TypeElement element) {
+                    for (Element e : elements.getAllMembers(element)) { // instance fields and methods only
+                        boolean member = e.getKind() == ElementKind.FIELD || e.getKind() == ElementKind.METHOD
+                                || e.getKind() == ElementKind.ENUM_CONSTANT;
+                        if (member && !e.getModifiers().contains(Modifier.STATIC)
+                                && accessible(trees, scope, e, declared)) {
+                            add(members, e);
+                        }
+                    }
+                }
+            }
+            List<String> reply = new ArrayList<>(List.of("ok", what));
+            members.forEach((name, kind) -> {
+                reply.add(name);
+                reply.add(kind);
+            });
+            return reply;
+        }
+
+        /** `Math` in `Math.` names a type; `math` (a variable of that type) does not. */
+        private static boolean isTypeName(TreePath receiver) {
+            var kind = receiver.getLeaf().getKind();
+            return kind == com.sun.source.tree.Tree.Kind.IDENTIFIER || kind == com.sun.source.tree.Tree.Kind.MEMBER_SELECT
+                    || kind == com.sun.source.tree.Tree.Kind.PARAMETERIZED_TYPE;
+        }
+
+        private static boolean accessible(Trees trees, com.sun.source.tree.Scope scope, Element e, DeclaredType in) {
+            try {
+                return trees.isAccessible(scope, e, in);
+            } catch (RuntimeException ex) {
+                return false;
+            }
+        }
+
+        private static void add(TreeMap<String, String> members, Element e) {
+            String kind = e instanceof ExecutableElement ? "method"
+                    : e.getKind().isClass() || e.getKind().isInterface() ? "type" : "field";
+            members.putIfAbsent(e.getSimpleName().toString(), kind);
+        }
     }
 
     /** One in-memory compilation unit; also turns javac's UTF-16 positions into code point positions. */

@@ -1,0 +1,105 @@
+"""javac steers the model at member accesses, not only filters what it wrote.
+
+A sample that names a member its receiver lacks (`shelves.put` on a `Map<String, List<String>>`, `titles.size`
+on a `String[]`) is cut just after that dot and continued with the names javac lists for the receiver as its
+only allowed start (`SamplingConfig.names`: a token mask on torch, a grammar on llama.cpp). A name the model got
+right is never touched, so for the greedy row this is what constraining at every dot would give (the argmax
+over the allowed tokens is the model's own choice when that is allowed), at a javac query per access instead
+of a constrained decode everywhere. Every candidate is still checked by javac afterwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+from compilot.context.types import StopRule
+from compilot.generation.backend import Backend, Sample, SamplingConfig
+from compilot.verification.members import MemberIndex, accesses, probe, statement_start
+
+MAX_FIXES = 3  # continuations per sample: a line rarely has more member accesses than this
+
+
+@dataclasses.dataclass
+class Place:
+    """Where candidates go: the document, the statement the cursor is in, and what follows that line."""
+
+    text: str
+    offset: int
+    filename: str
+    start: int  # where the cursor's statement starts
+    rest: int  # where the line after the cursor's begins
+
+    @classmethod
+    def at(cls, text: str, offset: int, filename: str) -> Place:
+        end = text.find("\n", offset)
+        return cls(text, offset, filename, statement_start(text, offset), len(text) if end < 0 else end + 1)
+
+    @property
+    def typed(self) -> str:
+        """The statement as far as the user wrote it."""
+        return self.text[self.start : self.offset]
+
+
+def wrong_member(index: MemberIndex, place: Place, written: str) -> tuple[int, tuple[str, ...]] | None:
+    """The first member access in `written` (the candidate's text) that javac says cannot be: where in
+    `written` its name starts, and the names that could stand there (the part not typed yet). None: every
+    access names a member, or javac cannot tell."""
+    typed = place.typed
+    statement = typed + written
+    for access in accesses(statement, len(typed)):
+        found = index.members(
+            probe(place.text, place.start, statement, access.dot, place.rest), place.filename
+        )
+        if not found.names or access.name in found.names:
+            continue
+        cut = access.dot - len(typed)
+        partial = "" if cut >= 0 else typed[access.dot :]  # `list.fo|`: the user typed `fo`
+        names = tuple(n[len(partial) :] for n in found.names if n.startswith(partial) and n != partial)
+        if names:
+            return max(cut, 0), names
+    return None
+
+
+def guide(
+    backend: Backend,
+    index: MemberIndex,
+    place: Place,
+    prompt: str,
+    rule: StopRule,
+    config: SamplingConfig,
+    sample: Sample,
+    greedy: bool,
+    cancel: threading.Event | None = None,
+    key: str = "",
+) -> tuple[Sample, int]:
+    """`sample` with each wrong member name rewritten under javac's constraint, and how many were."""
+    fixes = 0
+    while fixes < MAX_FIXES:
+        wrong = wrong_member(index, place, sample.text)
+        if wrong is None:
+            break
+        cut, names = wrong
+        keep = sample.text[:cut]
+        more = backend.sample(
+            prompt + keep,
+            rule,
+            dataclasses.replace(config, samples=1, greedy_first=greedy, names=names),
+            cancel,
+            key,
+        )
+        if not more:
+            break
+        sample = _joined(sample, keep, more[0])
+        fixes += 1
+    return sample, fixes
+
+
+def _joined(sample: Sample, keep: str, more: Sample) -> Sample:
+    """The kept start of `sample` and its continuation; the score weighs each part's mean by its length."""
+    score = more.mean_logprob
+    if keep:
+        score = (sample.mean_logprob * len(keep) + more.mean_logprob * len(more.text)) / (
+            len(keep) + len(more.text)
+        )
+    return Sample(text=keep + more.text, token_ids=[], mean_logprob=score, finish=more.finish)
