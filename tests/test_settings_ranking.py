@@ -68,3 +68,13 @@ def test_a_path_with_a_line_break_or_nul_is_refused():
         settings, problems = Settings().updated({"classpath": bad})
         assert settings.classpath == () and "line break or NUL" in problems[0]
     assert Settings().updated({"sourcepath": ["src/main/java"]})[1] == []
+
+
+def test_rank_puts_candidates_that_fix_the_code_below_first_unless_told_not_to():
+    likely = Candidate("int m = 3;", score=-0.1, finish="stop", verdict="pass")
+    needed = Candidate("int n = 3;", score=-0.9, finish="stop", verdict="pass", fixed=1)
+    assert [c.text for c in rank([likely, needed], True, 3)] == ["int n = 3;", "int m = 3;"]
+    assert [c.text for c in rank([likely, needed], True, 3, prefer_fixes=False)] == [
+        "int m = 3;",
+        "int n = 3;",
+    ]

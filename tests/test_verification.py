@@ -314,3 +314,14 @@ def test_a_closing_brace_cannot_hide_a_block_the_body_left_open(checker):
     assert verify(
         checker, document, len(document), closed, filename="Solution.java", closing="\n    }"
     ).passed
+
+
+def test_a_candidate_that_gives_the_code_below_what_it_needs_is_counted(checker):
+    """`fixed`: the document's errors after the cursor that a candidate makes go away (no FIM: the code
+    after the cursor still says what the line must declare)."""
+    document, offset = at_cursor(
+        "public class Main {\n    int f() {\n        " + CURSOR + "\n        return n * 2;\n    }\n}\n"
+    )
+    declares, other = verify_many(checker, document, offset, ["int n = 3;", "int m = 3;"])
+    assert declares.passed and other.passed
+    assert declares.fixed == 1 and other.fixed == 0

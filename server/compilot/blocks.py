@@ -13,11 +13,12 @@ import dataclasses
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from compilot.candidate import Candidate
 from compilot.context.types import CursorContext, StopRule
-from compilot.generation.backend import Backend, Cancelled, SamplingConfig
+from compilot.generation.backend import Backend, Cancelled, Sample, SamplingConfig
 from compilot.verification.checker import JavaChecker
 from compilot.verification.verifier import Baseline, verify
 
@@ -49,6 +50,9 @@ def expect_return(baseline: Baseline, text: str, offset: int) -> Baseline:
     return Baseline(kept)
 
 
+Steer = Callable[[str, int, str, list[Sample], SamplingConfig], list[Sample]]
+
+
 def complete_body(
     sampler: Backend,
     checker: JavaChecker,
@@ -61,8 +65,11 @@ def complete_body(
     cancel: threading.Event | None = None,
     key: str = "",
     budget: float = 20.0,
+    steer: Steer | None = None,
 ) -> BodyResult:
-    """Grow the body at `context` one verified statement at a time; the result passes only if the method compiles."""
+    """Grow the body at `context` one verified statement at a time; the result passes only if the method compiles.
+    `steer(document, offset, prompt, samples, config)`: the samples for a statement as javac would have them
+    (guidance.py), given the document with the body so far in it and the place the statement goes."""
     baseline = Baseline.of(checker, text, filename)
     strict = expect_return(baseline, text, context.offset)
     end = block_closing(context)
@@ -97,6 +104,10 @@ def complete_body(
         for round_config in (greedy, rest):
             start = time.perf_counter()
             samples = sampler.sample(prompt, StopRule.LINE, round_config, cancel, key)
+            if steer is not None:
+                so_far = body + separator + given
+                document = text[: context.offset] + so_far + text[context.offset :]
+                samples = steer(document, context.offset + len(so_far), prompt, samples, round_config)
             timer["generation"] += time.perf_counter() - start
             for sample in sorted(samples, key=lambda s: -s.mean_logprob):
                 piece = (given + sample.text).strip(" \t\n")

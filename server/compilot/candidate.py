@@ -15,4 +15,5 @@ class Candidate:
     verdict: str = "unchecked"  # "pass", "fail" or "unchecked"
     truncated: bool = False  # cut to its longest compiling prefix
     new_errors: list[Diagnostic] = field(default_factory=list)
+    fixed: int = 0  # the document's errors after the cursor it makes go away
     raw: str = ""  # the text before truncation

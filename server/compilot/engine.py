@@ -17,7 +17,7 @@ from compilot.candidate import Candidate
 from compilot.context import classify
 from compilot.context.prompt import OUTLINE, document_prompt
 from compilot.context.types import CursorContext, StopRule
-from compilot.generation.backend import Backend, BackendError, Cancelled, SamplingConfig, load_backend
+from compilot.generation.backend import Backend, BackendError, Cancelled, Sample, SamplingConfig, load_backend
 from compilot.guidance import Place, guide
 from compilot.ranking import rank
 from compilot.settings import Settings
@@ -177,7 +177,7 @@ class Engine:
             log.warning("generation failed: %s", e)
             timings["total"] = time.perf_counter() - t0
             return CompletionResult(context, [], [], False, f"generation failed: {e}", timings, str(e))
-        items = rank(candidates, checked, s.max_results)
+        items = rank(candidates, checked, s.max_results, s.prefer_fixes)
         timings["total"] = time.perf_counter() - t0
         message = "" if checked or not s.verify else self.checker_problem
         if not items and not message:
@@ -220,6 +220,7 @@ class Engine:
                     cancel=cancel,
                     budget=self._block_budget(context),
                     key=key,
+                    steer=self._steer_body(filename, cancel, key, timings) if s.guided else None,
                 )
                 candidates.append(body.candidate)
                 timings["generation"], timings["verification"] = body.generation, body.verification
@@ -236,7 +237,18 @@ class Engine:
             t1 = time.perf_counter()
             samples = self.backend.sample(context.prefix, context.stop, config, cancel, key)
             if checked and s.guided:
-                samples = self._guided(text, context, filename, samples, config, cancel, key, timings)
+                samples = self._guided(
+                    text,
+                    context.offset,
+                    filename,
+                    context.prefix,
+                    context.stop,
+                    samples,
+                    config,
+                    cancel,
+                    key,
+                    timings,
+                )
             fresh = [self._candidate(context, sample) for sample in samples]
             candidates += fresh
             t2 = time.perf_counter()
@@ -251,35 +263,45 @@ class Engine:
                 break
         return candidates, checked
 
-    def _guided(self, text, context, filename, samples, config, cancel, key, timings) -> list:
+    def _guided(
+        self, text, offset, filename, prompt, rule, samples, config, cancel, key, timings
+    ) -> list[Sample]:
         """Each sample with its wrong member names rewritten under javac's constraint (guidance.py)."""
         t0 = time.perf_counter()
         if self._members is None or self._members.checker is not self.checker:
             self._members = MemberIndex(self.checker)
-        place = Place.at(text, context.offset, filename)
-        guided = []
+        place = Place.at(text, offset, filename)
         try:
-            for row, sample in enumerate(samples):
-                greedy = row == 0 and config.greedy_first
-                guided.append(
-                    guide(
-                        self.backend,
-                        self._members,
-                        place,
-                        context.prefix,
-                        context.stop,
-                        config,
-                        sample,
-                        greedy,
-                        cancel,
-                        key,
-                    )[0]
-                )
+            guided = [
+                guide(
+                    self.backend,
+                    self._members,
+                    place,
+                    prompt,
+                    rule,
+                    config,
+                    sample,
+                    row == 0 and config.greedy_first,
+                    cancel,
+                    key,
+                )[0]
+                for row, sample in enumerate(samples)
+            ]
         except CheckerError as e:  # javac could not say: the samples as they were, judged as usual
             log.warning("member lookup failed: %s", e)
             guided = samples
         timings["guidance"] = timings.get("guidance", 0.0) + time.perf_counter() - t0
         return guided
+
+    def _steer_body(self, filename, cancel, key, timings):
+        """guidance for each statement of a stepwise body (blocks.complete_body's `steer`)."""
+
+        def steer(document, offset, prompt, samples, config):
+            return self._guided(
+                document, offset, filename, prompt, StopRule.LINE, samples, config, cancel, key, timings
+            )
+
+        return steer
 
     def _block_budget(self, context: CursorContext) -> float:
         """Seconds for a body: a method's body gets `block_seconds`; a block inside one (an `if` body) is
@@ -349,6 +371,7 @@ class Engine:
                 continue
             c.verdict = "pass" if verdict.passed else "fail"
             c.new_errors = verdict.new_errors
+            c.fixed = verdict.fixed
             c.truncated = verdict.passed and verdict.text != c.text
             if verdict.passed:
                 c.text = verdict.text

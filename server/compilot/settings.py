@@ -98,6 +98,11 @@ class Settings:
         "javac steers: a candidate that names a member its receiver lacks after a `.` is rewritten from the "
         "dot with only the names javac lists for it (`false`: javac only filters finished candidates)",
     )
+    prefer_fixes: bool = _setting(
+        True,
+        "among compiling candidates, those that also remove the document's errors after the cursor (a "
+        "variable the code below uses, a missing return) come first",
+    )
     verify: bool = _setting(
         True, "check every candidate with javac (`false`: off; results say they are unchecked)"
     )

@@ -51,6 +51,7 @@ class Verdict:
     passed: bool
     new_errors: list[Diagnostic]
     text: str  # the text that was checked: the candidate, or the prefix it was cut to
+    fixed: int = 0  # the document's errors after the cursor that are gone with it (a variable used below)
 
 
 def verify(
@@ -88,8 +89,11 @@ def verify_many(
     todo = [i for i, verdict in enumerate(verdicts) if verdict is None]
     texts = [document[:offset] + inserts[i] + closing + document[offset:] for i in todo]
     for i, diagnostics in zip(todo, checker.check_many([(text, filename) for text in texts]), strict=True):
-        new = new_errors(diagnostics, baseline, offset, len(inserts[i]) + len(closing))
-        verdicts[i] = Verdict(not new, new, inserts[i] + closing)
+        inserted = len(inserts[i]) + len(closing)
+        new = new_errors(diagnostics, baseline, offset, inserted)
+        verdicts[i] = Verdict(
+            not new, new, inserts[i] + closing, fixed_errors(diagnostics, baseline, offset, inserted)
+        )
     return verdicts
 
 
@@ -143,6 +147,18 @@ def new_errors(
         and (d.code == CRASH or (d.code, d.message, d.start) not in known)
         and not (unfinished and d.code == PREMATURE_EOF)  # the lexical check catches a candidate's open `{`
     ]
+
+
+def fixed_errors(candidate: list[Diagnostic], baseline: Baseline, offset: int, inserted: int) -> int:
+    """How many of the document's errors after the cursor the candidate makes go away: what the code below
+    needs from the missing line (`cannot find symbol: variable n`, a `missing return statement`). SmolLM2
+    has no fill-in-the-middle training; this is how the code after the cursor still has a say."""
+    now = {(d.code, d.message, d.start) for d in candidate if d.is_error}
+    return sum(
+        1
+        for error in baseline.errors
+        if error.start > offset and (error.code, error.message, error.start + inserted) not in now
+    )
 
 
 def _moved(start: int, offset: int, inserted: int) -> int:
