@@ -61,6 +61,11 @@ CONFIGS: dict[str, Config] = {
             {"guided": False},
         ),
         Config(
+            "no-fix-ranking",
+            "defaults, ranked by score alone (preferFixes false: removed errors after the cursor not counted)",
+            {"preferFixes": False},
+        ),
+        Config(
             "unhurried",
             "defaults without the line time budget (lineSeconds 0)",
             {"line_seconds": 0.0},
