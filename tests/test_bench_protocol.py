@@ -158,7 +158,9 @@ def test_naive_configs_are_refused_with_a_clear_message(capsys):
 
 
 def test_one_percentile_function(protocol_run):
-    assert protocol.percentile is measure.percentile
+    from compilot.bench import backends, fix_bench
+
+    assert protocol.percentile is measure.percentile is fix_bench.percentile is backends.percentile
     assert importlib.util.find_spec("compilot.lsp.protocol_bench") is None
     _, run, _ = protocol_run
     for mode in run["modes"]:
@@ -167,6 +169,18 @@ def test_one_percentile_function(protocol_run):
             s = run["summary"][mode]["all"][name]
             assert s["latency_p50"] == measure.percentile(latencies, 0.5)
             assert s["latency_p95"] == measure.percentile(latencies, 0.95)
+
+
+def test_status_params_are_plain_all_the_way_down():
+    """pygls's client gives nested params as namedtuples: `stagesMs` must stay a mapping in the JSON."""
+    from collections import namedtuple
+
+    status = namedtuple("Status", "state stagesMs")
+    stages = namedtuple("Stages", "prefill total")
+    assert protocol._plain(status("ready", stages(5, 9))) == {
+        "state": "ready",
+        "stagesMs": {"prefill": 5, "total": 9},
+    }
 
 
 def test_same_errors_matches_javac_lines_to_the_servers_spans():

@@ -13,7 +13,6 @@ import dataclasses
 import datetime
 import json
 import os
-import statistics
 import time
 
 from compilot.bench import report
@@ -77,9 +76,9 @@ def run_backends_bench(args, cases, notes, command: str, log) -> dict:
         ones = [r["ms_per_step_1"] for r in fig["rows"]]
         fours = [r["ms_per_step_4"] for r in fig["rows"]]
         summary[name] = {
-            "ms_per_step_1_p50": statistics.median(ones),
+            "ms_per_step_1_p50": percentile(ones, 0.5),
             "ms_per_step_1_p95": percentile(ones, 0.95),
-            "ms_per_step_4_p50": statistics.median(fours),
+            "ms_per_step_4_p50": percentile(fours, 0.5),
             "ms_per_step_4_p95": percentile(fours, 0.95),
         }
     pairs = list(zip(figures["torch"]["rows"], figures["llamacpp"]["rows"], strict=True))

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from compilot.bench.javac import Judge
+from compilot.bench.measure import percentile
 from compilot.context import classify
 from compilot.context.lexer import IDENT, tokenize
 from compilot.context.types import StopRule
@@ -256,17 +257,9 @@ def _summary(rows: list[dict]) -> dict:
         "first_restores": share("first_restores"),
         "top3_verified": share("top3_verified"),
         "top3_compiles": share("top3_compiles"),
-        "latency_p50": _percentile(latencies, 0.5),
-        "latency_p95": _percentile(latencies, 0.95),
+        "latency_p50": percentile(latencies, 0.5),
+        "latency_p95": percentile(latencies, 0.95),
     }
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def markdown(run: dict) -> str:

@@ -173,7 +173,7 @@ class Server:
 
         @client.feature("compilot/status")
         def on_status(params) -> None:
-            self.statuses.append(params if isinstance(params, dict) else params._asdict())
+            self.statuses.append(_plain(params))
 
         @client.feature(types.WINDOW_LOG_MESSAGE)
         def on_log(params) -> None:
@@ -871,3 +871,15 @@ def markdown_section(run: dict, label: str) -> str:
         lines.append(f"None ({n_items} offered items re-checked).")
     lines += ["", f"<!-- /bench:{label} -->"]
     return "\n".join(lines) + "\n"
+
+
+def _plain(value):
+    """pygls's client gives a custom notification's params as namedtuples, nested ones too (`stagesMs` came
+    out as a list of values in the JSON): plain dicts, all the way down."""
+    if hasattr(value, "_asdict"):
+        value = value._asdict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
