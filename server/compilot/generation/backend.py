@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from compilot.context.types import StopRule
 
@@ -33,6 +33,10 @@ class ModelLoadError(RuntimeError):
 class BackendError(RuntimeError):
     """The backend cannot generate (its server is down, the model name is wrong, ...); the message says
     what to do about it."""
+
+
+Finish = Literal["stop", "loop", "eos", "length", "time"]
+"""How a sample ended: its stop rule, an attractor cut, the end-of-text token, the token budget, the deadline."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class Sample:
     text: str  # what to insert at the cursor
     token_ids: list[int]  # the generated tokens (ids of the backend's own vocabulary)
     mean_logprob: float
-    finish: str  # "stop" (stop rule), "loop" (attractor cut), "eos", "length", "time" (past the deadline)
+    finish: Finish
 
 
 class Backend(Protocol):

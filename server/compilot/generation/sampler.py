@@ -21,7 +21,15 @@ from transformers import (
 )
 
 from compilot.context.types import StopRule
-from compilot.generation.backend import Cancelled, Sample, SamplingConfig, finish_text, mean, split_heal
+from compilot.generation.backend import (
+    Cancelled,
+    Finish,
+    Sample,
+    SamplingConfig,
+    finish_text,
+    mean,
+    split_heal,
+)
 from compilot.generation.guards import (
     AttractorStop,
     FirstTokenFilter,
@@ -244,7 +252,7 @@ class Sampler:
         return self._finish(generated, logprobs, heal, rule, finish)
 
     def _finish(
-        self, generated: list[int], logprobs: list[float], heal: str, rule: StopRule, finish: str
+        self, generated: list[int], logprobs: list[float], heal: str, rule: StopRule, finish: Finish
     ) -> Sample:
         text = finish_text(self.lm.tokenizer.decode(generated, skip_special_tokens=True), heal, rule)
         kept = logprobs[: max(1, len(generated))]
