@@ -1,8 +1,9 @@
-"""Degeneration guards (and the member-name constraint): composable `LogitsProcessor`s and `StoppingCriteria` for small code models.
+"""Degeneration guards and the member-name constraint: composable `LogitsProcessor`s and `StoppingCriteria`.
 
 transformers' own `RepetitionPenaltyLogitsProcessor` and `NoRepeatNGramLogitsProcessor` look at the whole input,
 prompt included, so on code they push the model away from every identifier already in the file and forbid
-repeating any three tokens of it (../shared/notes/model.md measured this: it made completions worse). These guards
+repeating any three tokens of it (the `seed-recipe` configuration in docs/benchmarks.md: it made completions
+worse). These guards
 only look at the tokens the model generated itself, which is where the attractors (`.S.S.S`, a line again and
 again) live.
 """
