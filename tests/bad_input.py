@@ -721,6 +721,16 @@ CASES: list[Case] = [
         STDIO,
     ),
     Case(
+        "a file named Odd Name.java",
+        _open_then_complete("Odd%20Name.java", "class Odd {\n    void f() {\n        "),
+        STDIO,
+    ),
+    Case(
+        "a file named a[b]#c.java",
+        _open_then_complete("a%5Bb%5D%23c.java", "class C {\n    void f() {\n        "),
+        STDIO,
+    ),
+    Case(
         "a uri that is not one",
         _open_then_complete("", "public class N {\n    void f() {\n        ", uri="not a uri"),
         STDIO,

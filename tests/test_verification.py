@@ -325,3 +325,14 @@ def test_a_candidate_that_gives_the_code_below_what_it_needs_is_counted(checker)
     declares, other = verify_many(checker, document, offset, ["int n = 3;", "int m = 3;"])
     assert declares.passed and other.passed
     assert declares.fixed == 1 and other.fixed == 0
+
+
+@pytest.mark.parametrize("name", ["Odd Name.java", "a[b]#c.java", "Über Sicht.java", "x%20y.java"])
+def test_any_file_name(checker, name):
+    """Spaces, brackets, `#`, non-ASCII: javac's diagnostics as for a plain name, and the JVM lives on
+    (an unescaped URI once threw in its main thread and ended it at every check)."""
+    source = 'class A { int x = "s"; }'
+    plain = checker.check(source, "Main.java")
+    process = checker._process
+    assert [(d.code, d.start) for d in checker.check(source, name)] == [(d.code, d.start) for d in plain]
+    assert checker._process is process

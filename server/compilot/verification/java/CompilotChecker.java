@@ -16,6 +16,7 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,7 +106,13 @@ public final class CompilotChecker {
             } catch (EOFException e) {
                 return; // the parent closed our stdin: its way of saying goodbye
             }
-            writeFrame(out, checker.handle(request));
+            List<String> reply;
+            try {
+                reply = checker.handle(request);
+            } catch (RuntimeException e) { // a bad request must not end the JVM (and every check after it)
+                reply = List.of("error", "checker: " + e);
+            }
+            writeFrame(out, reply);
             out.flush();
         }
     }
@@ -372,9 +379,19 @@ public final class CompilotChecker {
         private final boolean bmpOnly; // no surrogate pairs: UTF-16 offsets are already code point offsets
 
         Source(String name, String text) {
-            super(URI.create("string:///" + name.replace('\\', '/')), Kind.SOURCE);
+            super(uri(name), Kind.SOURCE);
             this.text = text;
             this.bmpOnly = text.length() == text.codePointCount(0, text.length());
+        }
+
+        /** Any file name (`Odd Name.java`, `a[b]#c.java`): the multi-argument constructor quotes what a URI
+         *  cannot hold as it is (`URI.create` threw, and took the JVM down with it). */
+        private static URI uri(String name) {
+            try {
+                return new URI("string", null, "/" + name.replace('\\', '/'), null, null);
+            } catch (URISyntaxException e) {
+                return URI.create("string:///Main.java");
+            }
         }
 
         @Override
