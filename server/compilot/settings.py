@@ -244,12 +244,12 @@ def vscode_properties(order_from: int = 0) -> dict[str, dict]:
     return out
 
 
-def markdown_table() -> str:
-    """The README's settings table."""
-    rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
+def markdown_table(prefix: str = "", head: bool = True) -> str:
+    """The README's settings table (`prefix` "compilot.": the extension's; `head`: with its header rows)."""
+    rows = ["| setting | default | meaning |", "| --- | --- | --- |"] if head else []
     for f in dataclasses.fields(Settings):
         default = f.metadata.get("default_doc") or _default_text(f.default)
-        rows.append(f"| `{camel(f.name)}` | {default} | {f.metadata['doc']} |")
+        rows.append(f"| `{prefix}{camel(f.name)}` | {default} | {f.metadata['doc']} |")
     return "\n".join(rows)
 
 
