@@ -284,7 +284,7 @@ class Engine:
                     row == 0 and config.greedy_first,
                     cancel,
                     key,
-                )[0]
+                )
                 for row, sample in enumerate(samples)
             ]
         except CheckerError as e:  # javac could not say: the samples as they were, judged as usual

@@ -72,10 +72,9 @@ def guide(
     greedy: bool,
     cancel: threading.Event | None = None,
     key: str = "",
-) -> tuple[Sample, int]:
-    """`sample` with each wrong member name rewritten under javac's constraint, and how many were."""
-    fixes = 0
-    while fixes < MAX_FIXES:
+) -> Sample:
+    """`sample` with each wrong member name rewritten under javac's constraint (at most MAX_FIXES)."""
+    for _ in range(MAX_FIXES):
         wrong = wrong_member(index, place, sample.text)
         if wrong is None:
             break
@@ -91,8 +90,7 @@ def guide(
         if not more:
             break
         sample = _joined(sample, keep, more[0])
-        fixes += 1
-    return sample, fixes
+    return sample
 
 
 def _joined(sample: Sample, keep: str, more: Sample) -> Sample:

@@ -9,7 +9,6 @@ brackets closed, then the document from the next line on.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -91,8 +90,6 @@ class MemberIndex:
 
     def __init__(self, checker: JavaChecker, size: int = 256) -> None:
         self.checker = checker
-        self.queries = 0  # javac requests made: the benchmark reports their number and cost
-        self.seconds = 0.0
         self._cache: OrderedDict[tuple[str, str], Members] = OrderedDict()
         self._size = size
 
@@ -101,10 +98,7 @@ class MemberIndex:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        t0 = time.perf_counter()
         found = self.checker.members(source, filename)
-        self.queries += 1
-        self.seconds += time.perf_counter() - t0
         self._cache[key] = found
         if len(self._cache) > self._size:
             self._cache.popitem(last=False)
