@@ -65,7 +65,8 @@ def test_clean_text_keeps_offsets():
 
 
 def test_documents_and_names():
-    assert uri_filename("file:///p/My%20Dir/Foo.java") == "Foo.java"
+    assert uri_filename("file:///p/My%20Dir/Foo.java") == "/p/My Dir/Foo.java"
+    assert uri_filename("jdt://contents/Foo.java") == "Foo.java"
     assert uri_filename("untitled:Untitled-1") == "Main.java"
     assert Document("file:///a/A.java", "java", 1, "class A {}").unsupported() == ""
     assert "not a Java" in Document("file:///a/a.py", "python", 1, "").unsupported()

@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
+from compilot.project.sources import find_source_roots
 from compilot.verification.checker import CheckerError, JavaChecker, JdkNotFoundError
 from compilot.verification.jdk import find_jdk
 from compilot.verification.verifier import Baseline, verify, verify_many, verify_with_truncation
-from compilot.verification.workspace import find_source_roots
 from javac_util import build_processor_jar
 
 CURSOR = "|"

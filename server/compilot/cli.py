@@ -154,9 +154,9 @@ def _complete(args) -> int:
 
     text = _read(args.file)
     offset = _offset(text, args.line, args.col)
-    engine = Engine(_settings(args))
+    engine = Engine(_settings(args), _workspace(args.file))
     try:
-        result = engine.complete(text, offset, filename=args.file.name)
+        result = engine.complete(text, offset, filename=str(args.file.resolve()))
     except ModelLoadError as e:
         raise UserError(str(e)) from e
     finally:
@@ -197,22 +197,40 @@ def _result_json(result) -> dict:
 
 def _check(args) -> int:
     from compilot.verification.checker import CheckerError, JavaChecker
+    from compilot.verification.gaps import file_gaps
 
     text = _read(args.file)
     settings = _settings(args)
+    workspace = _workspace(args.file)
+    path = str(args.file.resolve())
     try:
-        checker = JavaChecker(settings.java_release, settings.classpath, settings.sourcepath)
+        checker = JavaChecker(
+            settings.java_release, settings.classpath, settings.sourcepath, project=workspace.paths_for
+        )
         try:
-            diagnostics = checker.check(text, args.file.name)
+            diagnostics = checker.check(text, path)
         finally:
             checker.close()
     except CheckerError as e:
         raise UserError(str(e)) from e
-    for d in diagnostics:
+    module = workspace.module_of(path)
+    gaps = file_gaps(diagnostics, text, workspace, path)
+    for d in gaps.kept:
         print(f"{args.file}:{d.line}:{d.column}: {d.kind.lower()}: {d.message}")
-    errors = sum(d.is_error for d in diagnostics)
-    print(f"{errors} error(s), {len(diagnostics) - errors} other diagnostic(s)", file=sys.stderr)
-    return 1 if errors else 0
+    if gaps.packages:
+        missing = (
+            f" (declared, not found locally: {', '.join(module.missing)})"
+            if module and module.missing
+            else ""
+        )
+        print(
+            f"compilot: not on the class path: {', '.join(gaps.packages)}{missing}; {gaps.hidden} error(s) "
+            "that follow from it not shown (--classpath adds jars)",
+            file=sys.stderr,
+        )
+    errors = sum(d.is_error for d in gaps.kept)
+    print(f"{errors} error(s), {len(gaps.kept) - errors} other diagnostic(s)", file=sys.stderr)
+    return 1 if errors or gaps.hidden else 0
 
 
 def _fix(args) -> int:
@@ -222,7 +240,7 @@ def _fix(args) -> int:
     from compilot.verification.checker import CheckerError
 
     text = _read(args.file)
-    engine = Engine(_settings(args))
+    engine = Engine(_settings(args), _workspace(args.file))
     try:
         return run(
             engine, args.file, text, args.line, args.write, args.json, args.force, sys.stdout, sys.stderr
@@ -231,6 +249,14 @@ def _fix(args) -> int:
         raise UserError(str(e)) from e
     finally:
         engine.close()
+
+
+def _workspace(file: Path):
+    """The build around `file` (the language server reads the same), so javac gets its class path."""
+    from compilot.project.discover import Workspace, build_root, discover
+
+    root = build_root(file)
+    return discover([str(root)]) if root is not None else Workspace()
 
 
 def _prepare(args) -> int:

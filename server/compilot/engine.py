@@ -19,6 +19,7 @@ from compilot.context.prompt import OUTLINE, document_prompt
 from compilot.context.types import CursorContext, StopRule
 from compilot.generation.backend import Backend, BackendError, Cancelled, Sample, SamplingConfig, load_backend
 from compilot.guidance import Place, guide
+from compilot.project.discover import Workspace
 from compilot.ranking import rank
 from compilot.settings import Settings
 from compilot.verification.checker import CheckerError, JavaChecker
@@ -43,9 +44,9 @@ class CompletionResult:
 
 
 class Engine:
-    def __init__(self, settings: Settings | None = None, sourcepath: tuple[str, ...] = ()):
+    def __init__(self, settings: Settings | None = None, workspace: Workspace | None = None):
         self.settings = settings or Settings()
-        self.workspace_sourcepath = sourcepath  # source roots found in the workspace, added to the setting's
+        self.workspace = workspace or Workspace()  # its modules give each file its class and source paths
         self.backend: Backend | None = None  # torch, llamacpp or openai (generation/backend.py)
         self.checker: JavaChecker | None = None
         self.checker_problem = ""  # why javac checking is unavailable, shown with every result
@@ -76,8 +77,9 @@ class Engine:
             checker = JavaChecker(
                 release=s.java_release,
                 classpath=s.classpath,
-                sourcepath=tuple(s.sourcepath) + tuple(self.workspace_sourcepath),
+                sourcepath=s.sourcepath,
                 timeout=s.check_timeout,
+                project=self.workspace.paths_for if self.workspace.modules else None,
             )
             checker.warm_up()
             self.checker = checker
@@ -88,17 +90,18 @@ class Engine:
             self.checker_problem = f"javac checking is off: {e}"
             log.warning(self.checker_problem)
 
-    def update_settings(self, settings: Settings, sourcepath: tuple[str, ...] | None = None) -> None:
-        """Apply new settings; the model or the checker restarts only when its own settings changed."""
+    def update_settings(self, settings: Settings, workspace: Workspace | None = None) -> None:
+        """Apply new settings (and a workspace read anew); the model or the checker restarts only when its
+        own settings changed."""
         old = self.settings
         self.settings = settings
-        if sourcepath is not None:
-            self.workspace_sourcepath = sourcepath
+        if workspace is not None:
+            self.workspace = workspace
         backend_keys = ("model", "device", "backend", "endpoint")
         if self.backend is not None and any(getattr(settings, k) != getattr(old, k) for k in backend_keys):
             self.close_backend()
         checker_keys = ("java_release", "classpath", "sourcepath", "check_timeout", "verify")
-        if sourcepath is not None or any(getattr(settings, k) != getattr(old, k) for k in checker_keys):
+        if workspace is not None or any(getattr(settings, k) != getattr(old, k) for k in checker_keys):
             if self.checker is not None:
                 self.checker.close()
             self.checker, self.checker_problem = None, ""

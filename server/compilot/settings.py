@@ -108,10 +108,23 @@ class Settings:
     )
     truncate: bool = _setting(True, "cut a failing multi-line candidate to its longest compiling prefix")
     max_results: int = _setting(3, "completions offered per request", minimum=1)
-    java_release: int | None = _setting(None, "`--release` for javac", default_doc="the JDK's")
-    classpath: tuple[str, ...] = _setting((), "jars and class folders your code needs")
+    diagnostics: bool = _setting(
+        True,
+        "publish javac's errors as diagnostics (`false` where another Java extension shows them already; "
+        "Fix to compile still answers for that extension's errors)",
+    )
+    java_release: int | None = _setting(
+        None,
+        "`--release` for javac",
+        default_doc="the build's (`maven.compiler.release`, ...), else the JDK's",
+    )
+    classpath: tuple[str, ...] = _setting(
+        (),
+        "jars and class folders your code needs, before those the language server finds in the build (see the "
+        "README's Projects)",
+    )
     sourcepath: tuple[str, ...] = _setting(
-        (), "source roots; the language server adds those it finds in the workspace folders"
+        (), "source roots, before those the language server finds in the workspace folders"
     )
     prompt: str = _setting(
         "outline",

@@ -24,7 +24,7 @@ def run(
         dirty = uncommitted(path)
         if dirty:
             raise Refused(f"{path} has uncommitted changes ({dirty}); commit them or pass --force")
-    outcome = fix_all(engine, text, path.name, line)
+    outcome = fix_all(engine, text, str(path.resolve()), line)  # the whole path: its module's class path
     backup = None
     if write and outcome.text != text:
         if path.read_bytes() != text.encode("utf-8"):

@@ -67,7 +67,7 @@ def find_fixes(
         if stop.cancelled():
             raise Cancelled()
 
-    sourcepath = tuple(engine.settings.sourcepath) + tuple(engine.workspace_sourcepath)
+    sourcepath = tuple(engine.settings.sourcepath) + engine.workspace.sourcepath
     rules = repairs.repairs(text, diagnostic, java_lang_names())
     attempt(rules + imports.import_fixes(text, diagnostic, errors, sourcepath), tier=0)
     complete = any(left == 0 for _, left, _ in found)  # a rule made the file compile: no rewrite can beat it

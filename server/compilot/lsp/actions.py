@@ -39,9 +39,14 @@ def overlaps(a: types.Range, b: types.Range) -> bool:
     return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
 
 
-def fixable(diagnostic: types.Diagnostic) -> bool:
-    """A javac error (warnings have nothing to make compile)."""
-    return diagnostic.source == "javac" and diagnostic.severity in (None, types.DiagnosticSeverity.Error)
+def fixable(diagnostic: types.Diagnostic, foreign: bool = False) -> bool:
+    """An error of ours (source "javac"), or with `foreign` (the `diagnostics` setting is off, so another
+    Java extension shows the errors) any tool's error: its fix is found for javac's error on the same line.
+    Warnings have nothing to make compile."""
+    return (foreign or diagnostic.source == "javac") and diagnostic.severity in (
+        None,
+        types.DiagnosticSeverity.Error,
+    )
 
 
 def wants_quickfix(only: list[str] | None) -> bool:
@@ -91,14 +96,17 @@ def unresolved(uri: str, version: int, diagnostic: types.Diagnostic) -> types.Co
 def match(
     errors: list[Diagnostic], message: str, where: list[int], index: LineIndex, encoding: str = UTF16
 ) -> Diagnostic | None:
-    """The engine's error that an LSP diagnostic reports: same message and range, else same message and line."""
-    same_message = [e for e in errors if e.is_error and e.message == message]
+    """The engine's error that an LSP diagnostic reports: same message and range, else same message and line,
+    else (another tool's wording) the first error on its line."""
+    errors = [e for e in errors if e.is_error]
+    same_message = [e for e in errors if e.message == message]
     for e in same_message:
         if _range_list(to_lsp_diagnostic(e, index, encoding).range) == where:
             return e
-    for e in same_message:
-        if to_lsp_diagnostic(e, index, encoding).range.start.line == where[0]:
-            return e
+    for candidates in (same_message, errors):
+        for e in candidates:
+            if to_lsp_diagnostic(e, index, encoding).range.start.line == where[0]:
+                return e
     return None
 
 

@@ -117,10 +117,13 @@ def clean_text(text: str) -> str:
 
 
 def uri_filename(uri: str, default: str = "Main.java") -> str:
-    """The file name javac should see for a document: a public class must match its file's name."""
+    """The file name javac should see for a document: a public class must match its file's name, and a
+    local file's whole path says which module's class path it gets (project/discover.py)."""
     path = unquote(urlparse(uri).path or "")
     name = path.rsplit("/", 1)[-1]
-    return name if name.endswith(".java") and len(name) > 5 else default
+    if not (name.endswith(".java") and len(name) > 5):
+        return default
+    return path if urlparse(uri).scheme == "file" and path.startswith("/") else name
 
 
 def uri_path(uri: str) -> str | None:

@@ -149,7 +149,11 @@ def create_server(log_level_fixed: bool = False) -> CompilotServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_folders(ls: CompilotServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        await app.refresh_sourcepath()
+        await app.refresh_workspace()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(ls: CompilotServer, params: types.DidChangeWatchedFilesParams) -> None:
+        await app.files_changed(params)
 
     return server
 

@@ -21,7 +21,10 @@ from compilot.lsp import actions, logs
 from compilot.lsp.convert import UTF16, LineIndex, shorten, to_lsp_diagnostic, uri_path
 from compilot.lsp.documents import Document, Documents
 from compilot.lsp.worker import Worker
+from compilot.project.discover import BUILD_FILE_NAMES, Workspace, discover
+from compilot.project.module import Module
 from compilot.settings import Settings, path_problems
+from compilot.verification.gaps import file_gaps
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -50,7 +53,7 @@ class Compilot:
         self.engine: Engine | None = None
         self.settings = Settings()
         self.init_options: dict = {}
-        self.sourcepath: tuple[str, ...] = ()
+        self.workspace = Workspace()  # the builds of the workspace folders: each file's class path
         self.state = "off"
         self.log_level_fixed = log_level_fixed  # --log-level given: the setting does not override it
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -59,6 +62,7 @@ class Compilot:
         self._load_id = 0
         self._generation_error = ""  # the backend's last failure, shown to the user once
         self._checker_warned = ""
+        self._gaps_told: set[str] = set()  # packages a missing dependency holds, told once per workspace
 
     # ----- lifecycle -----
 
@@ -82,7 +86,8 @@ class Compilot:
         """Pull the client's configuration and workspace folders, then load the model in the background."""
         if self._supports("workspace", "configuration"):
             await self.refresh_settings(reload=False)
-        await self.refresh_sourcepath(apply=False)
+        await self.refresh_workspace(apply=False)
+        asyncio.ensure_future(self._watch_build_files())  # a client slow to answer must not delay loading
         self.start_loading()
 
     def shutdown(self) -> None:
@@ -142,6 +147,9 @@ class Compilot:
             return
         log.info("settings changed")
         self._report_paths(new, old)
+        if new.diagnostics != old.diagnostics:
+            for doc in self.docs:
+                self.schedule_diagnostics(doc, 0)  # published afresh, or cleared
         if self.engine is not None:
             await self.worker.run(self.engine.update_settings, new)
             self._warn_checker(self.engine.checker_problem)
@@ -154,20 +162,54 @@ class Compilot:
         ):
             self.show("Compilot: " + "; ".join(problems), warning=True)
 
-    async def refresh_sourcepath(self, apply: bool = True) -> None:
-        """Source roots of every workspace folder, so javac resolves the project's own classes."""
+    async def refresh_workspace(self, apply: bool = True) -> None:
+        """Read the builds of the workspace folders (modules, source roots, class paths from the local
+        Maven repository or Gradle cache), off the event loop; completions go on with the last one."""
         folders = [f.uri for f in self.server.workspace.folders.values()]
         if not folders and self.server.workspace.root_uri:
             folders = [self.server.workspace.root_uri]
         paths = [p for p in (uri_path(u) for u in folders) if p]
-        loop = asyncio.get_running_loop()
-        roots = await loop.run_in_executor(None, _source_roots, paths)
-        if roots == self.sourcepath:
+        workspace = await asyncio.get_running_loop().run_in_executor(None, discover, paths)
+        if workspace == self.workspace:
             return
-        self.sourcepath = roots
-        log.info("source path: %s", ":".join(roots) or "(none)")
+        self.workspace, self._gaps_told = workspace, set()
+        for m in workspace.modules:
+            missing = f", missing {', '.join(m.missing)}" if m.missing else ""
+            log.info(
+                "%s module %s: %d source roots, %d jars%s",
+                m.tool,
+                m.name,
+                len(m.main_sources + m.test_sources),
+                len(m.test_classpath),
+                missing,
+            )
         if apply and self.engine is not None:
-            await self.worker.run(self.engine.update_settings, self.settings, roots)
+            await self.worker.run(self.engine.update_settings, self.settings, workspace)
+        for doc in self.docs:
+            self.schedule_diagnostics(doc, 0)
+
+    async def _watch_build_files(self) -> None:
+        """Ask the client to tell us when a build file changes (`workspace/didChangeWatchedFiles`)."""
+        if not self._supports("workspace", "did_change_watched_files", "dynamic_registration"):
+            return
+        watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in BUILD_FILE_NAMES]
+        registration = types.Registration(
+            id=str(uuid.uuid4()),
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+        )
+        try:
+            await asyncio.wait_for(
+                self.server.client_register_capability_async(types.RegistrationParams([registration])), 10
+            )
+        except Exception as e:  # no watching: a reload of the window still reads the build again
+            log.warning("could not watch the build files: %s", e)
+
+    async def files_changed(self, params: types.DidChangeWatchedFilesParams) -> None:
+        names = {(uri_path(c.uri) or c.uri).rsplit("/", 1)[-1] for c in params.changes}
+        if names & set(BUILD_FILE_NAMES):
+            log.info("build files changed (%s): reading the builds again", ", ".join(sorted(names)))
+            await self.refresh_workspace()
 
     # ----- model loading -----
 
@@ -212,9 +254,9 @@ class Compilot:
         if self.engine is None:
             from compilot.engine import Engine
 
-            self.engine = Engine(self.settings, self.sourcepath)
-        elif self.engine.settings != self.settings or self.engine.workspace_sourcepath != self.sourcepath:
-            self.engine.update_settings(self.settings, self.sourcepath)
+            self.engine = Engine(self.settings, self.workspace)
+        elif self.engine.settings != self.settings or self.engine.workspace != self.workspace:
+            self.engine.update_settings(self.settings, self.workspace)
         return self.engine
 
     async def _begin_progress(self, title: str, message: str) -> str | None:
@@ -403,7 +445,8 @@ class Compilot:
         wanted = [
             d
             for d in params.context.diagnostics
-            if actions.fixable(d) and actions.overlaps(d.range, params.range)
+            if actions.fixable(d, foreign=not self.settings.diagnostics)
+            and actions.overlaps(d.range, params.range)
         ]
         if not wanted:
             return None
@@ -562,14 +605,16 @@ class Compilot:
         self._debounce.pop(doc.uri, None)
         if self.docs.get(doc.uri) is not doc:
             return
-        if reason := doc.unsupported():
+        if reason := doc.unsupported() or (
+            "" if self.settings.diagnostics else "the diagnostics setting is off"
+        ):
             if doc.is_java:
                 log.info("no javac diagnostics for %s: %s", doc.uri, reason)
                 self.publish(doc.uri, [], doc.version)
             return
-        text, version = doc.text, doc.version
+        text, version, path = doc.text, doc.version, doc.filename
         try:
-            found = await self.worker.run(self._check, text, doc.filename)
+            found = await self.worker.run(self._check, text, path)
         except CheckerError as e:
             self._warn_checker(str(e))
             return
@@ -578,13 +623,43 @@ class Compilot:
             return
         if self.docs.get(doc.uri) is not doc or doc.version != version:
             return  # the document changed meanwhile: a newer check is scheduled
+        gaps = file_gaps(found, text, self.workspace, path)
+        if gaps.packages:
+            self._tell_gaps(gaps.packages, self.workspace.module_of(path))
         index = doc.index
         diagnostics = [
             to_lsp_diagnostic(d, index, self.docs.encoding)
-            for d in found
+            for d in gaps.kept
             if d.is_error or d.kind in ("WARNING", "MANDATORY_WARNING") or d.start >= 0
         ]
         self.publish(doc.uri, diagnostics, version)
+
+    def _tell_gaps(self, packages: tuple[str, ...], module: Module | None) -> None:
+        """Once per workspace and package: javac cannot see a library, why, and what to do."""
+        new = [p for p in packages if p not in self._gaps_told]
+        if not new:
+            return
+        self._gaps_told.update(new)
+        names = ", ".join(new)
+        hidden = "errors that follow from it are not shown"
+        if module is not None and module.missing:
+            where = {"maven": "the local Maven repository", "gradle": "the Gradle cache"}.get(module.tool, "")
+            message = (
+                f"{', '.join(module.missing)} (module {module.name}) not found in {where}, so javac cannot see "
+                f"{names}; {hidden}. Fetch the dependencies once (`mvn dependency:resolve`, `gradle build`) or "
+                "add their jars to the `compilot.classpath` setting"
+            )
+        elif module is not None and module.tool in ("maven", "gradle"):
+            message = (
+                f"no dependency of module {module.name} provides {names} ({module.build_files[0]}); only its "
+                f"first error per file is shown. Add the dependency, or its jar to `compilot.classpath`"
+            )
+        else:
+            message = (
+                f"javac cannot find {names}: only its first error per file is shown. Add the library's jar to "
+                "`compilot.classpath` or a `lib/` folder"
+            )
+        self.show("Compilot: " + message, warning=True)
 
     def _check(self, text: str, filename: str):
         return self._ensure_engine().check(text, filename)
@@ -643,21 +718,6 @@ class Compilot:
             if node is None:
                 return False
         return bool(node)
-
-
-def _source_roots(folders: list[str]) -> tuple[str, ...]:
-    """Source roots under each workspace folder (a thread-pool job: it walks the file system)."""
-    try:
-        from compilot.verification.workspace import find_source_roots
-    except ImportError:  # not there yet: the folders themselves
-        return tuple(folders)
-    roots: list[str] = []
-    for folder in folders:
-        try:
-            roots += [r for r in find_source_roots(folder) if r not in roots]
-        except Exception as e:
-            log.warning("could not scan %s for source roots: %s", folder, e)
-    return tuple(roots)
 
 
 def _warm_fix_index() -> None:

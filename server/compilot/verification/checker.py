@@ -12,12 +12,16 @@ import os
 import queue
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from . import protocol
 from .diagnostics import Diagnostic
 from .errors import CheckerError, JdkNotFoundError
 from .jdk import ADD_EXPORTS, CHECKER_CLASS, Jdk, build_checker, find_jdk
+
+if TYPE_CHECKING:
+    from compilot.project.module import Paths
 
 __all__ = ["CheckerError", "JavaChecker", "JdkNotFoundError"]
 
@@ -58,10 +62,13 @@ class JavaChecker:
         timeout: float = 10.0,
         *,
         threads: int = 2,
+        project: Callable[[str], Paths] | None = None,
     ) -> None:
         self._release = release
         self.classpath = tuple(str(p) for p in classpath)
         self.sourcepath = tuple(str(p) for p in sourcepath)
+        # a file's own module paths (project/discover.py): added after the ones above, which always win
+        self.project = project
         self.timeout = timeout
         # javac threads inside the JVM. They only help check_many: 8 candidates took 136 ms on one thread and
         # 78 ms on two (2 cores); a single check is ~20 ms either way.
@@ -84,7 +91,23 @@ class JavaChecker:
     @property
     def key(self) -> tuple:
         """What decides a check's result besides the source: equal keys give equal diagnostics."""
-        return (self._release, self.classpath, self.sourcepath)
+        return (self._release, self.classpath, self.sourcepath, self.project)
+
+    def paths(self, filename: str) -> tuple[str, str, str]:
+        """--release, class path and source path for one file: the checker's own, then its module's. A
+        release the build declares but this JDK cannot target is left to the JDK's own."""
+        release, classpath, sourcepath = self._release, self.classpath, self.sourcepath
+        if self.project is not None:
+            paths = self.project(filename)
+            classpath = tuple(dict.fromkeys(classpath + paths.classpath))
+            sourcepath = tuple(dict.fromkeys(sourcepath + paths.sourcepath))
+            if release is None and paths.release is not None and paths.release <= self.jdk.release:
+                release = paths.release
+        return (
+            "" if release is None else str(release),
+            os.pathsep.join(classpath),
+            os.pathsep.join(sourcepath),
+        )
 
     def check(self, source: str, filename: str = "Main.java") -> list[Diagnostic]:
         """javac's diagnostics for `source` (parse, attribute, flow analysis; no class files)."""
@@ -99,10 +122,7 @@ class JavaChecker:
         (instance), of the type it names (static), or the package's classes, by javac's attribution."""
         if not filename.endswith(".java"):
             raise ValueError(f"not a Java file name: {filename!r}")
-        cp, sp = os.pathsep.join(self.classpath), os.pathsep.join(self.sourcepath)
-        frame = protocol.encode_frame(
-            ["members", "" if self._release is None else str(self._release), cp, sp, filename, source]
-        )
+        frame = protocol.encode_frame(["members", *self.paths(filename), filename, source])
         with self._lock:
             return protocol.decode_members(self._call(frame, self.timeout))
 
@@ -136,9 +156,7 @@ class JavaChecker:
         for _, filename in units:
             if not filename.endswith(".java"):
                 raise ValueError(f"not a Java file name: {filename!r}")
-        frame = protocol.request(
-            op, self._release, os.pathsep.join(self.classpath), os.pathsep.join(self.sourcepath), units
-        )
+        frame = protocol.request(op, *self.paths(units[0][1]), units)  # units of one request share a file
         timeout = self.timeout * math.ceil(len(units) / self.threads)
         with self._lock:
             return protocol.decode_diagnostics(self._call(frame, timeout))

@@ -50,11 +50,9 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
     return data
 
 
-def request(
-    op: str, release: int | None, classpath: str, sourcepath: str, units: list[tuple[str, str]]
-) -> bytes:
-    """A "check" or "parse" request for (source, filename) units."""
-    fields = [op, "" if release is None else str(release), classpath, sourcepath]
+def request(op: str, release: str, classpath: str, sourcepath: str, units: list[tuple[str, str]]) -> bytes:
+    """A "check" or "parse" request for (source, filename) units; release "" for the JDK's."""
+    fields = [op, release, classpath, sourcepath]
     for source, filename in units:
         fields += [filename, source]
     return encode_frame(fields)

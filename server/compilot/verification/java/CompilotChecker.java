@@ -388,7 +388,7 @@ public final class CompilotChecker {
          *  cannot hold as it is (`URI.create` threw, and took the JVM down with it). */
         private static URI uri(String name) {
             try {
-                return new URI("string", null, "/" + name.replace('\\', '/'), null, null);
+                return new URI("string", null, "/" + name.replace('\\', '/').replaceFirst("^/+", ""), null, null);
             } catch (URISyntaxException e) {
                 return URI.create("string:///Main.java");
             }

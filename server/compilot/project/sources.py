@@ -59,3 +59,20 @@ def _root_of(file: Path) -> Path | None:
     if parts and list(directory.parts[-len(parts) :]) != parts:
         return None
     return directory.parents[len(parts) - 1] if parts else directory
+
+
+def package_prefixes(roots: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The two-level packages (`org.acme`) under each source root, and single-level ones that hold sources:
+    where the user's own packages live."""
+    prefixes: set[str] = set()
+    for root in roots:
+        try:
+            for top in Path(root).iterdir():
+                if not top.is_dir():
+                    continue
+                if any(p.suffix == ".java" for p in top.iterdir()):
+                    prefixes.add(top.name)
+                prefixes.update(f"{top.name}.{sub.name}" for sub in top.iterdir() if sub.is_dir())
+        except OSError:
+            continue
+    return tuple(sorted(prefixes))
