@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import random
 from pathlib import Path
 
@@ -337,3 +338,26 @@ def test_cold_javac_reports_the_warm_checkers_errors():
     with JavaChecker() as warm:
         expected = [d for d in warm.check(source, "Main.java") if d.is_error]
     assert [(d.code, d.line, d.start) for d in cold] == [(d.code, d.line, d.start) for d in expected]
+
+
+def test_the_build_bench_counts_what_the_build_changes(tiny_model_dir, tmp_path, monkeypatch):
+    """`compilot bench --build` on the two-module Maven fixture (Debian's real jars as ~/.m2): without the
+    build's class path every file gets errors, with it none; the completion counts add up."""
+    from compilot.bench.build import console, run_build_bench
+    from projects import maven_project, user_home
+
+    cache = Path.home() / ".cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", os.environ.get("XDG_CACHE_HOME", str(cache)))
+    monkeypatch.setenv("HOME", str(user_home(tmp_path)))
+    shop = maven_project(tmp_path / "shop")
+    settings = Settings(model=str(tiny_model_dir), backend="torch", samples=2, max_new_tokens=8)
+    run = run_build_bench(shop, 2, 0, settings, lambda message: None)
+    assert run["files"] == run["files_compiling"] == 3
+    assert run["published"]["after"] == 0 and run["published"]["files_before"] == 3
+    completions = run["completions"]
+    assert completions["cases"] >= 1
+    for name in ("before", "after"):
+        row = completions[name]
+        assert row["rejected_for_class_path"] <= row["rejected"] <= row["candidates"]
+    assert completions["after"]["rejected_for_class_path"] == 0  # already given the build's paths
+    assert "diagnostics published" in console(run)

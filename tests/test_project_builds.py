@@ -12,7 +12,7 @@ from compilot.project.discover import Workspace, build_root, discover
 from compilot.project.maven import local_repository, maven_modules
 from compilot.project.plain import eclipse_module, folder_module
 from compilot.verification.checker import JavaChecker
-from compilot.verification.gaps import dependency_gaps
+from compilot.verification.gaps import dependency_gaps, file_gaps
 from projects import DEBIAN_REPO, JUNIT, LANG3, SOURCES, javac, maven_project, user_home, write_module
 
 
@@ -287,3 +287,32 @@ def test_a_gradle_build_gets_its_jars_and_its_projects_sources(tmp_path):
     paths = workspace.paths_for(str(app_file))
     assert javac(app_file, paths.classpath, paths.sourcepath, tmp_path / "out").returncode == 0
     assert build_root(app_file) == build
+
+
+def test_a_named_module_is_checked_on_the_class_path_without_its_module_info_noise(tmp_path, checker):
+    """`module-info.java` on the source path makes javac resolve its `requires` against the module path; the
+    jars are on the class path, so javac complains about the module-info in every file: not published."""
+    (tmp_path / "src/org/acme").mkdir(parents=True)
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib/lang3.jar").symlink_to(
+        DEBIAN_REPO / "org/apache/commons/commons-lang3/3.12.0/commons-lang3-3.12.0.jar"
+    )
+    (tmp_path / "src/module-info.java").write_text("module org.acme { requires org.apache.commons.lang3; }\n")
+    path = tmp_path / "src/org/acme/A.java"
+    text = 'package org.acme;\nimport org.apache.commons.lang3.StringUtils;\nclass A { String s = StringUtils.capitalize("x"); }\n'
+    path.write_text(text)
+    workspace = discover([str(tmp_path)])
+    with JavaChecker(project=workspace.paths_for) as named:
+        found = named.check(text, str(path))
+        assert any("module-info" in d.message for d in found)
+        assert file_gaps(found, text, workspace, str(path)).kept == ()
+        broken = text.replace("capitalize", "capitalise")
+        kept = file_gaps(named.check(broken, str(path)), broken, workspace, str(path)).kept
+        assert [d.message.split("\n")[0] for d in kept] == ["cannot find symbol"]
+
+
+def test_what_a_sibling_module_declares_and_lacks_is_named_for_its_users(shop, tmp_path):
+    root, _ = shop
+    app = by_name(maven_modules(root, tmp_path / "empty-repository"))["app"]
+    assert "com.google.guava:guava:31.1-jre" in app.missing  # declared by core, which app uses
+    assert "org.junit.jupiter:junit-jupiter-api:5.9.2" in app.missing

@@ -117,6 +117,13 @@ def parser() -> argparse.ArgumentParser:
         help="decoding speed (ms per step, 1 and 4 rows) and greedy agreement of torch and llamacpp on the "
         "cases' prompts (compilot/bench/backends.py)",
     )
+    p.add_argument(
+        "--build",
+        type=Path,
+        metavar="FOLDER",
+        help="a Maven/Gradle project: diagnostics published on its compiling files and completions rejected "
+        "only for a missing class path, without and with its build read (compilot/bench/build.py)",
+    )
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--max-new-tokens", type=int, help=argparse.SUPPRESS)
     p.add_argument(
@@ -166,6 +173,31 @@ def main(argv: list[str]) -> int:
             return 2
         run = backends.run_backends_bench(args, cases, notes, "compilot bench " + " ".join(argv), log)
         backends.write(run, args, log)
+        return 0
+    if args.build:
+        from compilot.bench import build
+
+        started = time.time()
+        try:
+            run = build.run_build_bench(args.build, args.cases or 20, args.seed, base, log)
+        except ValueError as e:
+            print(f"compilot bench: {e}", file=sys.stderr)
+            return 2
+        run["meta"] = {
+            "command": "compilot bench " + " ".join(argv),
+            "commit": git_state(),
+            "started": started,
+        }
+        run["meta"]["wall_s"] = time.time() - started
+        print(build.console(run))
+        if args.json:
+            args.json.write_text(json.dumps(run, indent=2))
+        if not args.no_report:
+            label = args.label or f"build-{args.build.resolve().name}"
+            from compilot.bench import report
+
+            path = report.write_section(args.out, label, build.markdown_section(run, label))
+            log(f"compilot bench: wrote {path}")
         return 0
     if args.protocol:
         from compilot.bench.protocol import ProtocolError, run_protocol_bench

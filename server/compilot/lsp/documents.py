@@ -45,6 +45,8 @@ class Document:
         """Why the engine must not see this document, or "" when it may."""
         if not self.is_java:
             return f"not a Java document (languageId {self.language_id!r})"
+        if self.filename.endswith("module-info.java"):
+            return "a module declaration (javac checks it only with the module path, which is not given)"
         if len(self.text) > MAX_CHARS:
             return f"document too large ({len(self.text)} characters; the limit is {MAX_CHARS})"
         if "\x00" in self.text:

@@ -207,20 +207,22 @@ class Maven:
 
     def resolve(self, pom: Pom) -> tuple[list[tuple[Dependency, Path | None]], list[str]]:
         """Every dependency of `pom` with its final scope and its jar (None: a reactor module or a pom), and
-        the declared ones whose jars the repository lacks. Breadth first: the nearest version wins."""
+        the ones declared by it or by the reactor modules it uses whose jars the repository lacks. Breadth
+        first: the nearest version wins."""
         found: list[tuple[Dependency, Path | None]] = []
         missing: list[str] = []
         seen: set[tuple[str, str]] = set()
-        queue = deque((self._managed(d, pom, direct=True), (), 0) for d in pom.dependencies)
+        # (dependency, exclusions on its path, depth, whether it was declared in this build's own poms)
+        queue = deque((self._managed(d, pom, direct=True), (), 0, True) for d in pom.dependencies)
         while queue:
-            dep, excluded, depth = queue.popleft()
+            dep, excluded, depth, declared = queue.popleft()
             if dep.key in seen or _excluded(dep.key, excluded) or depth > _MAX_DEPTH:
                 continue
             seen.add(dep.key)
             has_jar = dep.key not in self.reactor and dep.type != "pom"
             jar = self._jar(dep) if has_jar else None
             if has_jar and (jar is None or not jar.is_file()):
-                if depth == 0:
+                if declared:
                     missing.append(dep.coordinates)
                 continue
             found.append((dep, jar))
@@ -233,7 +235,7 @@ class Maven:
                 if scope is None or sub.optional:
                     continue
                 sub.scope = scope
-                queue.append((sub, excluded + dep.exclusions, depth + 1))
+                queue.append((sub, excluded + dep.exclusions, depth + 1, dep.key in self.reactor))
         return found, missing
 
     def _managed(self, dep: Dependency, root: Pom, direct: bool, owner: Pom | None = None) -> Dependency:

@@ -44,7 +44,8 @@ def dependency_gaps(
     """Split `diagnostics` of `text`. `own_prefixes`: package prefixes of the workspace's sources (a missing
     package under one is the user's typo). `keep_imports`: the build declares nothing that would provide the
     packages (it would fail too), so each one's first error stays and only what follows is hidden."""
-    diagnostics = list(diagnostics)
+    everything = list(diagnostics)
+    diagnostics = [d for d in everything if not _module_info_noise(d)]
     own = tuple(own_prefixes)
     packages: list[str] = []
     for d in diagnostics:
@@ -52,7 +53,7 @@ def dependency_gaps(
         if package and not _users(package, own) and package not in packages:
             packages.append(package)
     if not packages:
-        return Gaps(tuple(diagnostics))
+        return Gaps(tuple(diagnostics), hidden=len(everything) - len(diagnostics))
     names, wildcard = _imported_names(text, packages)
     gap_lines = {d.line for d in diagnostics if _missing_package(d) in packages}
     kept: list[Diagnostic] = []
@@ -67,7 +68,7 @@ def dependency_gaps(
         if _follows(d, names, wildcard, gap_lines):
             continue
         kept.append(d)
-    return Gaps(tuple(kept), tuple(packages), len(diagnostics) - len(kept))
+    return Gaps(tuple(kept), tuple(packages), len(everything) - len(kept))
 
 
 def file_gaps(diagnostics: Iterable[Diagnostic], text: str, workspace: Workspace, path: str) -> Gaps:
@@ -77,6 +78,16 @@ def file_gaps(diagnostics: Iterable[Diagnostic], text: str, workspace: Workspace
     module = workspace.module_of(path)
     fetchable = module is not None and bool(module.missing)
     return dependency_gaps(diagnostics, text, workspace.package_prefixes, keep_imports=not fetchable)
+
+
+def _module_info_noise(d: Diagnostic) -> bool:
+    """A named module's `module-info.java` on the source path, seen from one of its files: its `requires`
+    cannot be resolved because jars are given on the class path (not the module path), which changes nothing
+    for this file's own code. (The module-info's own errors are reported when it is the file checked.)"""
+    message = d.message.strip()
+    return bool(re.match(r"^.*module-info\.java:\d+: ", message)) or (
+        message.startswith("cannot access ") and "module-info" in message.split("\n", 1)[0]
+    )
 
 
 def _missing_package(d: Diagnostic) -> str:
