@@ -361,3 +361,10 @@ def test_the_build_bench_counts_what_the_build_changes(tiny_model_dir, tmp_path,
         assert row["rejected_for_class_path"] <= row["rejected"] <= row["candidates"]
     assert completions["after"]["rejected_for_class_path"] == 0  # already given the build's paths
     assert "diagnostics published" in console(run)
+
+
+def test_one_parser_for_every_bench_mode():
+    """--fix and --build are modes of `compilot bench`'s one parser (fix_bench.py had its own)."""
+    args = parser().parse_args(["--fix", "--cases", "2", "--budget", "3", "--samples", "2"])
+    assert args.fix and args.cases == 2 and args.budget == 3.0 and args.samples == 2
+    assert parser().parse_args(["--build", "some/project"]).build == Path("some/project")

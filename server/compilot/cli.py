@@ -25,10 +25,6 @@ def main(argv: list[str] | None = None) -> int:
         from compilot.lsp.server import main as serve
 
         return serve(argv[1:]) or 0
-    if argv[:1] == ["bench"] and "--fix" in argv:
-        from compilot.bench.fix_bench import main as fix_bench
-
-        return fix_bench([a for a in argv[1:] if a != "--fix"]) or 0
     if argv[:1] == ["bench"]:
         from compilot.bench.run import main as bench
 

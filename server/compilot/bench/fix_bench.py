@@ -11,11 +11,9 @@ once, greedily, unchecked) runs on the same cases for comparison.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -32,7 +30,6 @@ from compilot.settings import Settings
 
 KINDS = ("semicolon", "paren", "brace", "misspell", "import", "type", "args")
 FILENAME = "Solution.java"
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "humanevalx_java.jsonl"
 _JAVA_KEYWORDS = (
     "abstract assert boolean break byte case catch char class const continue default do double else enum "
     "extends final finally float for goto if implements import instanceof int interface long native new "
@@ -288,34 +285,16 @@ def markdown(run: dict) -> str:
     return head + body
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="compilot bench --fix", description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=30, help="HumanEval-X files to break (default 30)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, help="write the results here as JSON")
-    parser.add_argument("--humaneval", type=Path, default=DEFAULT_DATA.resolve())
-    parser.add_argument("--budget", type=float, default=20.0, help="seconds per fix request (default 20)")
-    parser.add_argument("--samples", type=int, default=Settings.samples)
-    args = parser.parse_args(argv)
+def run_from_args(args, base: Settings, humaneval: Path, log) -> int:
+    """`compilot bench --fix` (its arguments are in bench/run.py's one parser)."""
     from compilot.engine import Engine
 
-    engine = Engine(Settings(samples=args.samples))
+    engine = Engine(base.updated({"samples": args.samples})[0] if args.samples else base)
     try:
-        run = run_fix_bench(
-            engine,
-            load_files(args.humaneval, args.cases),
-            args.seed,
-            args.budget,
-            log=lambda m: print(m, file=sys.stderr, flush=True),
-        )
+        run = run_fix_bench(engine, load_files(humaneval, args.cases or 30), args.seed, args.budget, log=log)
     finally:
-        if engine.checker is not None:
-            engine.checker.close()
-    if args.out:
-        args.out.write_text(json.dumps(run, indent=2), encoding="utf-8")
+        engine.close()
+    if args.json:
+        args.json.write_text(json.dumps(run, indent=2), encoding="utf-8")
     print(run["markdown"])
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

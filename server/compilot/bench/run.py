@@ -118,6 +118,16 @@ def parser() -> argparse.ArgumentParser:
         "cases' prompts (compilot/bench/backends.py)",
     )
     p.add_argument(
+        "--fix",
+        action="store_true",
+        help="fix to compile: break HumanEval-X files, ask for verified fixes (compilot/bench/fix_bench.py; "
+        "--cases files, default 30; --json the results)",
+    )
+    p.add_argument("--budget", type=float, default=20.0, help="--fix: seconds per fix request (default 20)")
+    p.add_argument(
+        "--samples", type=int, help="--fix: model candidates per regenerated line (default: the setting's)"
+    )
+    p.add_argument(
         "--build",
         type=Path,
         metavar="FOLDER",
@@ -174,6 +184,11 @@ def main(argv: list[str]) -> int:
         run = backends.run_backends_bench(args, cases, notes, "compilot bench " + " ".join(argv), log)
         backends.write(run, args, log)
         return 0
+    if args.fix:
+        from compilot.bench import fix_bench
+
+        humaneval = args.humaneval or casemod.default_humaneval_path(REPO_ROOT)
+        return fix_bench.run_from_args(args, base, humaneval, log)
     if args.build:
         from compilot.bench import build
 
