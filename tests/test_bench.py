@@ -368,3 +368,20 @@ def test_one_parser_for_every_bench_mode():
     args = parser().parse_args(["--fix", "--cases", "2", "--budget", "3", "--samples", "2"])
     assert args.fix and args.cases == 2 and args.budget == 3.0 and args.samples == 2
     assert parser().parse_args(["--build", "some/project"]).build == Path("some/project")
+
+
+def test_repo_cases_get_the_builds_paths(tmp_path, monkeypatch):
+    """`--repo` on a Maven project without --classpath: the jars and roots the language server would read."""
+    from compilot.bench.run import repo_paths
+    from projects import maven_project, user_home
+
+    monkeypatch.setenv("HOME", str(user_home(tmp_path)))
+    shop = maven_project(tmp_path / "shop")
+    classpath, sourcepath = repo_paths(shop)
+    names = {Path(p).name for p in classpath.split(":")}
+    assert {"guava-31.1-jre.jar", "commons-lang3-3.12.0.jar", "junit-jupiter-api-5.9.2.jar"} <= names
+    assert set(sourcepath.split(":")) == {
+        str(shop / "core/src/main/java"),
+        str(shop / "app/src/main/java"),
+        str(shop / "app/src/test/java"),
+    }

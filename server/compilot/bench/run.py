@@ -27,7 +27,17 @@ from compilot.bench.measure import compare, failed_items, is_loop, summarize
 from compilot.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CORPORA = ("humaneval-block", "humaneval-line", "jdk", "jdk-statement", "jdk-mid", "jdk-dot", "jdk-block")
+REPO_KINDS = ("repo-statement", "repo-mid", "repo-dot", "repo-block")  # with --repo; all of them by default
+CORPORA = (
+    "humaneval-block",
+    "humaneval-line",
+    "jdk",
+    "jdk-statement",
+    "jdk-mid",
+    "jdk-dot",
+    "jdk-block",
+    *REPO_KINDS,
+)
 DEFAULT_CORPORA = ("humaneval-block", "humaneval-line", "jdk")
 QUICK_BLOCK, QUICK_LINE = 2, 10
 
@@ -49,8 +59,16 @@ def parser() -> argparse.ArgumentParser:
         "--corpus", help=f"comma-separated, from: {','.join(CORPORA)} (default: {','.join(DEFAULT_CORPORA)})"
     )
     p.add_argument("--repo", type=Path, help="also pick cases from the .java files of this folder")
-    p.add_argument("--classpath", default="", help="for --repo: jars and folders, ':'-separated")
-    p.add_argument("--sourcepath", default="", help="for --repo: source roots, ':'-separated")
+    p.add_argument(
+        "--classpath",
+        default="",
+        help="for --repo: jars and folders, ':'-separated (default: every module's jars, read from its build)",
+    )
+    p.add_argument(
+        "--sourcepath",
+        default="",
+        help="for --repo: source roots, ':'-separated (default: every module's source roots)",
+    )
     p.add_argument(
         "--humaneval",
         type=Path,
@@ -151,6 +169,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
+    if args.repo and not (args.classpath or args.sourcepath):
+        args.classpath, args.sourcepath = repo_paths(args.repo)
     base = Settings()
     if args.model:
         base = base.updated({"model": args.model})[0]
@@ -235,6 +255,19 @@ class BenchError(Exception):
     pass
 
 
+def repo_paths(folder: Path) -> tuple[str, str]:
+    """(class path, source path) for `--repo`, as the language server reads them from the folder's build:
+    one path for every case, so the union of its modules' (test) jars and source roots."""
+    from compilot.project.discover import discover
+
+    workspace = discover([str(folder)])
+    jars = dict.fromkeys(j for m in workspace.modules for j in m.test_classpath)
+    log(
+        f"compilot bench: --repo {folder}: {len(workspace.modules)} module(s), {len(jars)} jars from the build"
+    )
+    return ":".join(jars), ":".join(workspace.sourcepath)
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -310,7 +343,7 @@ def pick_cases(args, engines_checker_factory) -> tuple[list[Case], dict]:
         if not args.repo.is_dir():
             raise BenchError(f"--repo {args.repo}: not a folder")
         compiles = engines_checker_factory()
-        kinds = ("repo-statement", "repo-mid", "repo-dot", "repo-block")
+        kinds = tuple(k for k in REPO_KINDS if k in corpora) or REPO_KINDS
         found, stats = casemod.pick_file_cases(
             casemod.repo_sources(args.repo, args.seed), args.cases or 20, kinds, "repo", args.seed, compiles
         )
