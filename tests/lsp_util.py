@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 
@@ -20,6 +21,22 @@ def record_status(client: LanguageClient) -> list[dict]:
 
     client.statuses = statuses
     return statuses
+
+
+def replace_text(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    """didChange replacing the whole document with `text` at `version`."""
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+def close_text(client: LanguageClient, uri: str) -> None:
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
 
 
 async def wait_for(predicate, timeout: float, what: str) -> None:

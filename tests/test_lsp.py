@@ -21,7 +21,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from lsp_util import record_status, wait_for
+from lsp_util import close_text, record_status, replace_text, wait_for
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
@@ -82,18 +82,10 @@ def open_doc(client: LanguageClient, name: str, text: str, language_id: str = "j
 
 def replace_doc(client: LanguageClient, uri: str, text: str) -> None:
     _versions[uri] += 1
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=_versions[uri]),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-        )
-    )
+    replace_text(client, uri, _versions[uri], text)
 
 
-def close_doc(client: LanguageClient, uri: str) -> None:
-    client.text_document_did_close(
-        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
-    )
+close_doc = close_text
 
 
 async def inline(

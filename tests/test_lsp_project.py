@@ -19,7 +19,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from lsp_util import record_status, wait_for
+from lsp_util import close_text, record_status, replace_text, wait_for
 from projects import APP_DEPENDENCIES, LANG3, SOURCES, javac, maven_project, user_home, write_module
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
@@ -74,18 +74,10 @@ def open_file(client: LanguageClient, path: Path, text: str | None = None) -> st
 def change(client: LanguageClient, uri: str, text: str) -> None:
     _versions[uri] += 1
     client.diagnostics.pop(uri, None)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=_versions[uri]),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-        )
-    )
+    replace_text(client, uri, _versions[uri], text)
 
 
-def close(client: LanguageClient, uri: str) -> None:
-    client.text_document_did_close(
-        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
-    )
+close = close_text
 
 
 async def diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
