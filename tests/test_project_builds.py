@@ -316,3 +316,28 @@ def test_what_a_sibling_module_declares_and_lacks_is_named_for_its_users(shop, t
     app = by_name(maven_modules(root, tmp_path / "empty-repository"))["app"]
     assert "com.google.guava:guava:31.1-jre" in app.missing  # declared by core, which app uses
     assert "org.junit.jupiter:junit-jupiter-api:5.9.2" in app.missing
+
+
+def test_compilot_check_reads_the_build_around_the_file(shop, tmp_path):
+    """The CLI finds the reactor above the file and checks it with the module's test class path; with an
+    empty repository it names the gap once instead of printing the cascade."""
+    import os
+    import subprocess
+    import sys
+
+    root, repository = shop
+    test_file = root / "app/src/test/java/org/acme/app/ShelfTest.java"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+
+    def check(home: Path) -> subprocess.CompletedProcess:
+        env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": cache}
+        command = [sys.executable, "-m", "compilot", "check", str(test_file)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+    good = check(repository.parent.parent)
+    assert good.returncode == 0 and good.stdout == "", good.stderr
+    (tmp_path / "bare").mkdir()
+    bare = check(tmp_path / "bare")
+    assert bare.returncode == 1 and bare.stdout == ""  # nothing printed line by line
+    assert "not on the class path: org.junit.jupiter.api" in bare.stderr
+    assert "org.junit.jupiter:junit-jupiter-api:5.9.2" in bare.stderr

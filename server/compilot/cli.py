@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from compilot.generation.backend import BACKENDS
+from compilot.project.discover import Workspace, build_root, discover
 from compilot.settings import Settings
 
 
@@ -247,10 +248,8 @@ def _fix(args) -> int:
         engine.close()
 
 
-def _workspace(file: Path):
+def _workspace(file: Path) -> Workspace:
     """The build around `file` (the language server reads the same), so javac gets its class path."""
-    from compilot.project.discover import Workspace, build_root, discover
-
     root = build_root(file)
     return discover([str(root)]) if root is not None else Workspace()
 
