@@ -44,9 +44,16 @@ class CompletionResult:
 
 
 class Engine:
-    def __init__(self, settings: Settings | None = None, workspace: Workspace | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        workspace: Workspace | None = None,
+        backend: Backend | None = None,
+    ):
+        """`backend`: one to use instead of loading the one the settings name (a scripted one in tests)."""
         self.settings = settings or Settings()
         self.workspace = workspace or Workspace()  # its modules give each file its class and source paths
+        self._given_backend = backend
         self.backend: Backend | None = None  # torch, llamacpp or openai (generation/backend.py)
         self.checker: JavaChecker | None = None
         self.checker_problem = ""  # why javac checking is unavailable, shown with every result
@@ -62,7 +69,7 @@ class Engine:
         for the user."""
         with self._load_lock:
             if self.backend is None:
-                self.backend = load_backend(self.settings)
+                self.backend = self._given_backend or load_backend(self.settings)
             if self._checker_due():
                 self._start_checker()
 

@@ -72,9 +72,9 @@ class CompilotProtocol(LanguageServerProtocol):
 
 
 class CompilotServer(LanguageServer):
-    def __init__(self, log_level_fixed: bool = False) -> None:
+    def __init__(self, log_level_fixed: bool = False, engine_factory=None) -> None:
         super().__init__("compilot", VERSION, protocol_cls=CompilotProtocol)
-        self.compilot = Compilot(self, log_level_fixed)
+        self.compilot = Compilot(self, log_level_fixed, engine_factory)
 
     def report_server_error(self, error: Exception, source) -> None:
         """pygls pops up every unreadable message or failed notification as an error dialog; bad input from
@@ -82,9 +82,10 @@ class CompilotServer(LanguageServer):
         log.error("%s: %s", getattr(source, "__name__", source), error)
 
 
-def create_server(log_level_fixed: bool = False) -> CompilotServer:
-    """A server with every feature registered (one per connection)."""
-    server = CompilotServer(log_level_fixed)
+def create_server(log_level_fixed: bool = False, engine_factory=None) -> CompilotServer:
+    """A server with every feature registered (one per connection). `engine_factory(settings, workspace)`
+    makes its engine (default: the real one; the fast protocol tests give it a scripted backend)."""
+    server = CompilotServer(log_level_fixed, engine_factory)
     app = server.compilot
 
     @server.feature(types.INITIALIZE)
@@ -158,8 +159,8 @@ def create_server(log_level_fixed: bool = False) -> CompilotServer:
     return server
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `compilot serve` and `python -m compilot.lsp`."""
+def main(argv: list[str] | None = None, engine_factory=None) -> int:
+    """Entry point of `compilot serve` and `python -m compilot.lsp` (`engine_factory`: see create_server)."""
     parser = argparse.ArgumentParser(prog="compilot serve", description="Run the Compilot language server.")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     parser.add_argument(
@@ -191,10 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     log.info("compilot %s language server (pid %d)", VERSION, os.getpid())
     fixed = args.log_level is not None
     if port is not None:
-        return transport.serve_tcp(lambda: create_server(fixed), host, port, args.keep_listening)
+        return transport.serve_tcp(
+            lambda: create_server(fixed, engine_factory), host, port, args.keep_listening
+        )
     # The protocol gets its own copy of stdout; file descriptor 1 then points at stderr, so a stray print
     # (from a library, say) cannot corrupt the message stream.
     protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    return transport.serve_stdio(create_server(fixed), sys.stdin.buffer, protocol_out)
+    return transport.serve_stdio(create_server(fixed, engine_factory), sys.stdin.buffer, protocol_out)

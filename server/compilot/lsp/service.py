@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -46,8 +47,16 @@ _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 class Compilot:
     """The server's state and behaviour; one instance per connection."""
 
-    def __init__(self, server: LanguageServer, log_level_fixed: bool = False) -> None:
+    def __init__(
+        self,
+        server: LanguageServer,
+        log_level_fixed: bool = False,
+        engine_factory: Callable[[Settings, Workspace], Engine] | None = None,
+    ) -> None:
         self.server = server
+        self.engine_factory = (
+            engine_factory  # None: the real Engine, imported on the worker (it imports torch)
+        )
         self.docs = Documents()
         self.worker = Worker()
         self.engine: Engine | None = None
@@ -252,9 +261,11 @@ class Compilot:
 
     def _ensure_engine(self) -> Engine:
         if self.engine is None:
-            from compilot.engine import Engine
+            if self.engine_factory is None:
+                from compilot.engine import Engine
 
-            self.engine = Engine(self.settings, self.workspace)
+                self.engine_factory = Engine
+            self.engine = self.engine_factory(self.settings, self.workspace)
         elif self.engine.settings != self.settings or self.engine.workspace != self.workspace:
             self.engine.update_settings(self.settings, self.workspace)
         return self.engine
