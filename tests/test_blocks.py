@@ -44,7 +44,7 @@ class ScriptedSampler:
         return [Sample(text=text, token_ids=[1] * 5, mean_logprob=-0.5, finish=finish)]
 
 
-def build(pieces, sampler=None):
+def build(pieces, sampler=None, feedback=False):
     from compilot.blocks import complete_body
     from compilot.generation.backend import SamplingConfig
     from compilot.verification.checker import JavaChecker
@@ -59,6 +59,7 @@ def build(pieces, sampler=None):
             "Solution.java",
             SamplingConfig(samples=1),
             max_tokens=100,
+            feedback=feedback,
         )
 
 
@@ -97,3 +98,18 @@ def test_a_statement_repeated_with_new_numbers_is_a_loop():
     # the third near-copy was rejected, the other samples were asked for, and one finished the method
     assert result.candidate.text == "        int y1 = x;\n        int y2 = x;\n        return y1;\n    }"
     assert result.candidate.verdict == "pass"
+
+
+def test_javac_feedback_prompts_the_other_samples_with_the_greedy_statements_error():
+    """The greedy statement calls a method that does not exist; the next round's prompt (not the body) carries
+    javac's message about it, and a comment the model echoes is not a statement."""
+    pieces = [("int y = twice2(x);", "stop"), ("// cannot find symbol", "stop"), ("", "stop")]
+    sampler = ScriptedSampler(pieces)
+    result = build(None, sampler, feedback=True)
+    assert sampler.prompts[1].endswith(
+        "    int twice(int x) {\n        // javac: cannot find symbol\n        "
+    )
+    assert "javac" not in result.candidate.text and "//" not in result.candidate.text
+    plain = ScriptedSampler(pieces)
+    build(None, plain)
+    assert "javac" not in plain.prompts[1]

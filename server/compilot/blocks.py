@@ -5,6 +5,8 @@ the whole sample. Built one statement at a time, an error costs one statement's 
 first, the other samples only when it does not compile, and the body ends when the model closes the block and the
 finished method compiles (its `missing return statement` included). When the model closes a method that still
 lacks its `return`, javac says so, and the next statement is started with `return` for the model to finish.
+With `feedback`, the samples drawn after a greedy statement that does not compile are prompted with javac's
+message about it, as a comment on the line before (the comment is the prompt's only: it is never inserted).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def complete_body(
     key: str = "",
     budget: float = 20.0,
     steer: Steer | None = None,
+    feedback: bool = False,
 ) -> BodyResult:
     """Grow the body at `context` one verified statement at a time; the result passes only if the method compiles.
     `steer(document, offset, prompt, samples, config)`: the samples for a statement as javac would have them
@@ -75,6 +78,8 @@ def complete_body(
     end = block_closing(context)
     timer = {"generation": 0.0, "verification": 0.0}
 
+    said: list[str] = []  # javac's first message about each rejected statement, newest last
+
     def new_errors(body: str, final: bool) -> set[str]:
         """The codes of the errors `body` adds (a statement may leave the method's return for later)."""
         if cancel is not None and cancel.is_set():
@@ -82,7 +87,10 @@ def complete_body(
         start = time.perf_counter()
         verdict = verify(checker, text, context.offset, body, strict if final else baseline, filename, end)
         timer["verification"] += time.perf_counter() - start
-        return {e.code for e in verdict.new_errors if final or e.code != MISSING_RETURN}
+        errors = [e for e in verdict.new_errors if final or e.code != MISSING_RETURN]
+        if errors:
+            said.append(errors[0].message.split("\n", 1)[0].strip())
+        return {e.code for e in errors}
 
     def check(body: str, final: bool) -> bool:
         return not new_errors(body, final)
@@ -98,10 +106,12 @@ def complete_body(
     for _ in range(max_statements):
         if tokens >= max_tokens or time.monotonic() > deadline:
             break
-        given = lead
+        given, said[:] = lead, []
         prompt = context.prefix + body + separator + given
         accepted = None
         for round_config in (greedy, rest):
+            if round_config is rest and feedback and said:
+                prompt = context.prefix + body + separator + f"// javac: {said[-1]}\n{context.indent}{given}"
             start = time.perf_counter()
             samples = sampler.sample(prompt, StopRule.LINE, round_config, cancel, key)
             if steer is not None:
@@ -120,8 +130,8 @@ def complete_body(
                         if missing == {MISSING_RETURN}:
                             lead = "return"
                     continue
-                if piece == given:
-                    continue
+                if piece == given or piece.startswith(("//", "/*")):
+                    continue  # nothing new, or only a comment (the model may echo javac's)
                 if _repeats(body, piece):
                     continue
                 if sample.finish in ("length", "time"):

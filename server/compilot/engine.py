@@ -231,6 +231,7 @@ class Engine:
                     budget=self._block_budget(context),
                     key=key,
                     steer=self._steer_body(filename, cancel, key, timings) if s.guided else None,
+                    feedback=s.javac_feedback,
                 )
                 candidates.append(body.candidate)
                 timings["generation"], timings["verification"] = body.generation, body.verification

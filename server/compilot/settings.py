@@ -98,6 +98,11 @@ class Settings:
         "javac steers: a candidate that names a member its receiver lacks after a `.` is rewritten from the "
         "dot with only the names javac lists for it (`false`: javac only filters finished candidates)",
     )
+    javac_feedback: bool = _setting(
+        False,
+        "in stepwise bodies, the samples drawn after a greedy statement that does not compile are prompted with "
+        "javac's message about it (as a comment the model reads, never inserted)",
+    )
     prefer_fixes: bool = _setting(
         True,
         "among compiling candidates, those that also remove the document's errors after the cursor (a "

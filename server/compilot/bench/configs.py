@@ -119,6 +119,12 @@ CONFIGS: dict[str, Config] = {
             "HTTP (no prefill ahead: a remote server's prompt cache is its own)",
             {"backend": "openai", "endpoint": LOCAL_SERVER},
         ),
+        Config(
+            "javac-feedback",
+            "defaults with javac's message about a rejected greedy statement in the prompt of the body's other "
+            "samples",
+            {"javac_feedback": True},
+        ),
         Config("no-guards", "defaults without the degeneration guards", {"guards": False}),
         Config("no-best-of-n", "defaults with one (greedy) sample", {"samples": 1}),
         Config("no-verify", "defaults without javac checking", {"verify": False}),
