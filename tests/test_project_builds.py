@@ -179,7 +179,8 @@ def test_paths_for_tests_sources_and_outsiders(shop):
     )
     assert str(root / "core/src/main/java") in main.sourcepath and main.release == 11
     outside = workspace.paths_for("/somewhere/else/Scratch.java")
-    assert outside.module is None and str(root / "core/src/main/java") in outside.sourcepath
+    assert workspace.module_of("/somewhere/else/Scratch.java") is None
+    assert str(root / "core/src/main/java") in outside.sourcepath
 
 
 def test_discovery_is_cached_until_a_build_file_changes(shop):

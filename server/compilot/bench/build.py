@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from compilot.bench.cases import pick_file_cases
+from compilot.bench.javac import javac_path
 from compilot.project.discover import Workspace, discover
 from compilot.project.sources import find_source_roots
 from compilot.settings import Settings
@@ -25,6 +26,8 @@ from compilot.verification.checker import JavaChecker
 from compilot.verification.gaps import file_gaps
 from compilot.verification.verifier import Baseline, verify
 
+# javac's plain error lines name each file by the path it was given; the judge's -XDrawDiagnostics (bench/javac.py)
+# names only its base name, too little when one run compiles a whole source set
 _ERROR_LINE = re.compile(r"^(/.*?\.java):\d+: error:", re.M)
 
 
@@ -46,7 +49,7 @@ def compiling_files(workspace: Workspace) -> tuple[list[str], list[str]]:
             paths = workspace.paths_for(files[0])
             with tempfile.TemporaryDirectory() as out:
                 command = [
-                    "javac",
+                    javac_path(),
                     "-proc:none",
                     "-implicit:none",
                     "-nowarn",

@@ -49,14 +49,14 @@ class Workspace:
             classpath=module.test_classpath if test else module.main_classpath,
             sourcepath=tuple(dict.fromkeys(sources)),
             release=module.release,
-            module=module,
         )
 
-    @property
+    # Computed once: paths_for gives them to every check of a file outside the modules.
+    @cached_property
     def sourcepath(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(r for m in self.modules for r in m.main_sources + m.test_sources))
 
-    @property
+    @cached_property
     def classpath(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(j for m in self.modules for j in m.main_classpath))
 
@@ -65,10 +65,6 @@ class Workspace:
         """Packages the workspace's own sources start with (`org.acme`): a missing package under one is a
         typo, not a missing library."""
         return package_prefixes(self.sourcepath)
-
-    @property
-    def build_files(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(f for m in self.modules for f in m.build_files))
 
 
 def discover(

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .module import Module
+from .module import Module, under
 
 COMPILE_SCOPES = ("compile", "provided", "system")  # what javac sees for main sources
 # Maven's scope table: (declared scope, transitive dependency's scope) -> the scope it gets; absent: dropped.
@@ -326,7 +326,7 @@ def _module(reader: Maven, pom: Pom, poms: dict[Path, Pom | None]) -> Module:
         test_classpath=tuple(main_cp + test_cp),
         release=_release(pom),
         missing=tuple(missing),
-        build_files=(str(pom.path), *(str(p) for p in pom.parents if not _under(p, reader.repository))),
+        build_files=(str(pom.path), *(str(p) for p in pom.parents if not under(p, reader.repository))),
         dependency_sources=tuple(dict.fromkeys(siblings)),
     )
 
@@ -426,7 +426,3 @@ def _excluded(key: tuple[str, str], exclusions: tuple[tuple[str, str], ...]) -> 
 
 def _existing(paths: list[Path]) -> list[str]:
     return [str(p) for p in paths if p.is_dir()]
-
-
-def _under(path: Path, folder: Path) -> bool:
-    return folder == path or folder in path.parents

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -19,7 +19,7 @@ class Module:
     test_classpath: tuple[str, ...] = ()  # main's, then test scope
     release: int | None = None  # maven.compiler.release, sourceCompatibility, ...; None: not declared
     missing: tuple[str, ...] = ()  # "group:artifact:version" declared but not found in the local caches
-    build_files: tuple[str, ...] = ()  # what to watch: a change re-reads the module
+    build_files: tuple[str, ...] = ()  # what it was read from: the cache's digest covers their bytes
     dependency_sources: tuple[str, ...] = ()  # main source roots of the modules of its build it depends on
 
     def holds(self, path: str) -> bool:
@@ -37,9 +37,8 @@ class Paths:
     classpath: tuple[str, ...] = ()
     sourcepath: tuple[str, ...] = ()
     release: int | None = None
-    module: Module | None = field(default=None, compare=False)  # where they came from, for messages
 
 
-def under(path: str, root: str) -> bool:
+def under(path: str | Path, root: str | Path) -> bool:
     p, r = Path(path), Path(root)
     return p == r or r in p.parents

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _MISSING_PACKAGE = re.compile(r"package ([\w.]+) does not exist")
 _OTHER_FILE = re.compile(r"^.*?\.java:\d+: ")  # an error javac found in a source-path file: "path:line: ..."
+_MODULE_INFO = re.compile(r"^.*module-info\.java:\d+: ")  # one it found in a named module's declaration
 _SYMBOL = re.compile(r"symbol:\s+(?:class|interface|variable|method|enum|annotation type|record)\s+(\w+)")
 _IMPORT = re.compile(r"^\s*import\s+(static\s+)?([\w.]+)(\.\*)?\s*;", re.M)
 # what a missing type causes besides "cannot find symbol": a static import from it, @Override on its methods
@@ -85,7 +86,7 @@ def _module_info_noise(d: Diagnostic) -> bool:
     cannot be resolved because jars are given on the class path (not the module path), which changes nothing
     for this file's own code. (The module-info's own errors are reported when it is the file checked.)"""
     message = d.message.strip()
-    return bool(re.match(r"^.*module-info\.java:\d+: ", message)) or (
+    return bool(_MODULE_INFO.match(message)) or (
         message.startswith("cannot access ") and "module-info" in message.split("\n", 1)[0]
     )
 
