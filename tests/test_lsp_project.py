@@ -102,6 +102,7 @@ async def test_files_that_compile_get_no_diagnostics(client: LanguageClient):
 
 async def test_a_broken_line_gets_exactly_its_error(client: LanguageClient):
     uri = open_file(client, SHELF)
+    assert await diagnostics(client, uri) == []  # the open's own, before the change (else it may come after)
     text = SHELF.read_text()
     change(client, uri, text.replace("StringUtils.leftPad(title, 20)", "StringUtils.leftPadd(title, 20)"))
     found = await diagnostics(client, uri)
