@@ -30,6 +30,7 @@ async def client(lsp_client: LanguageClient, tmp_path_factory):
         dynamic_registration=False
     )
     workspace = tmp_path_factory.mktemp("scripted")
+    (workspace / "pom.xml").write_text("<project><groupId>org.acme")  # a build file cut off mid-edit
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=caps,
@@ -123,3 +124,15 @@ async def test_the_diagnostics_setting_turns_publishing_off_and_on(client: Langu
         lambda: client.diagnostics.get(uri) is not None and not client.diagnostics[uri], 30, "cleared"
     )
     close_text(client, uri)
+
+
+async def test_a_broken_build_file_does_not_stop_checking(client: LanguageClient):
+    """The workspace's pom.xml is not XML: its folder is read as plain sources, and javac still checks."""
+    uri = open_doc(client, "Odd.java", "class Odd {\n    int one() {\n        return true;\n    }\n}\n")
+    await wait_for(lambda: client.diagnostics.get(uri), 30, "the error")
+    assert [d.range.start.line for d in client.diagnostics[uri]] == [2]
+    text, line = scripted(["return x + x;"])
+    other = open_doc(client, "Twice.java", text)
+    assert await inline(client, other, line) == ["return x + x;"]
+    close_text(client, uri)
+    close_text(client, other)
