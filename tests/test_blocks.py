@@ -35,16 +35,18 @@ class ScriptedSampler:
     def __init__(self, pieces):
         self.pieces = list(pieces)
         self.prompts = []
+        self.configs = []
 
     def sample(self, prompt, rule, config, cancel=None, key=""):
         from compilot.generation.backend import Sample
 
         self.prompts.append(prompt)
+        self.configs.append(config)
         text, finish = self.pieces.pop(0) if self.pieces else ("", "stop")
         return [Sample(text=text, token_ids=[1] * 5, mean_logprob=-0.5, finish=finish)]
 
 
-def build(pieces, sampler=None, feedback=False):
+def build(pieces, sampler=None, feedback=False, samples=2, adaptive=True):
     from compilot.blocks import complete_body
     from compilot.generation.backend import SamplingConfig
     from compilot.verification.checker import JavaChecker
@@ -57,9 +59,10 @@ def build(pieces, sampler=None, feedback=False):
             document,
             classify(document, len(document)),
             "Solution.java",
-            SamplingConfig(samples=1),
+            SamplingConfig(samples=samples),
             max_tokens=100,
             feedback=feedback,
+            adaptive=adaptive,
         )
 
 
@@ -113,3 +116,26 @@ def test_javac_feedback_prompts_the_other_samples_with_the_greedy_statements_err
     plain = ScriptedSampler(pieces)
     build(None, plain)
     assert "javac" not in plain.prompts[1]
+
+
+def test_one_sample_is_the_greedy_statement_alone():
+    """`samples: 1` (the no-best-of-n configuration) is greedy for bodies too: no sampled second round."""
+    sampler = ScriptedSampler([("int y = twice2(x);", "stop"), ("return x;", "stop"), ("", "stop")])
+    result = build(None, sampler, samples=1)
+    assert [(c.samples, c.greedy_first) for c in sampler.configs] == [(1, True)]
+    assert (
+        result.candidate.verdict == "fail"
+    )  # the greedy statement did not compile, and nothing else was drawn
+
+
+def test_without_adaptive_each_statement_draws_all_samples_at_once():
+    sampler = ScriptedSampler([("int y = 2 * x;", "stop"), ("return y;", "stop")])
+    result = build(None, sampler, samples=4, adaptive=False)
+    assert [(c.samples, c.greedy_first) for c in sampler.configs] == [(4, True)] * 2
+    assert result.candidate.verdict == "pass"
+
+
+def test_adaptive_draws_the_greedy_statement_then_the_others():
+    sampler = ScriptedSampler([("int y = twice2(x);", "stop"), ("return x;", "stop"), ("", "stop")])
+    build(None, sampler, samples=4)
+    assert [(c.samples, c.greedy_first) for c in sampler.configs][:2] == [(1, True), (3, False)]

@@ -1,8 +1,8 @@
 """Method bodies, statement by statement: each statement is sampled, checked by javac, and kept only if it compiles.
 
 A 135M model rarely writes a whole body without a wrong type or an invented name somewhere, and one error sinks
-the whole sample. Built one statement at a time, an error costs one statement's resampling: the greedy statement
-first, the other samples only when it does not compile, and the body ends when the model closes the block and the
+the whole sample. Built one statement at a time, an error costs one statement's resampling (adaptive: the greedy
+statement first, the other samples only when it does not compile), and the body ends when the model closes the block and the
 finished method compiles (its `missing return statement` included). When the model closes a method that still
 lacks its `return`, javac says so, and the next statement is started with `return` for the model to finish.
 With `feedback`, the samples drawn after a greedy statement that does not compile are prompted with javac's
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from compilot.candidate import Candidate
 from compilot.context.types import CursorContext, StopRule
-from compilot.generation.backend import Backend, Cancelled, Sample, SamplingConfig
+from compilot.generation.backend import Backend, Cancelled, Sample, SamplingConfig, sampling_rounds
 from compilot.verification.checker import JavaChecker
 from compilot.verification.verifier import Baseline, verify
 
@@ -69,10 +69,13 @@ def complete_body(
     budget: float = 20.0,
     steer: Steer | None = None,
     feedback: bool = False,
+    adaptive: bool = True,
 ) -> BodyResult:
     """Grow the body at `context` one verified statement at a time; the result passes only if the method compiles.
     `steer(document, offset, prompt, samples, config)`: the samples for a statement as javac would have them
-    (guidance.py), given the document with the body so far in it and the place the statement goes."""
+    (guidance.py), given the document with the body so far in it and the place the statement goes. Each
+    statement's samples are drawn in the engine's rounds (`sampling_rounds`: with `adaptive`, the greedy one
+    alone first)."""
     baseline = Baseline.of(checker, text, filename)
     strict = expect_return(baseline, text, context.offset)
     end = block_closing(context)
@@ -99,18 +102,15 @@ def complete_body(
     body, scores, tokens, finished = "", [], 0, False
     lead = ""  # the start of the next statement, given to the model: "return" once javac asked for one
     separator = _first_separator(context)
-    greedy = dataclasses.replace(config, samples=1, greedy_first=True, deadline=deadline)
-    rest = dataclasses.replace(
-        config, samples=max(1, config.samples - 1), greedy_first=False, deadline=deadline
-    )
+    rounds = sampling_rounds(dataclasses.replace(config, deadline=deadline), adaptive)
     for _ in range(max_statements):
         if tokens >= max_tokens or time.monotonic() > deadline:
             break
         given, said[:] = lead, []
         prompt = context.prefix + body + separator + given
         accepted = None
-        for round_config in (greedy, rest):
-            if round_config is rest and feedback and said:
+        for round_config in rounds:
+            if round_config is not rounds[0] and feedback and said:
                 prompt = context.prefix + body + separator + f"// javac: {said[-1]}\n{context.indent}{given}"
             start = time.perf_counter()
             samples = sampler.sample(prompt, StopRule.LINE, round_config, cancel, key)

@@ -17,7 +17,15 @@ from compilot.candidate import Candidate
 from compilot.context import classify
 from compilot.context.prompt import OUTLINE, document_prompt
 from compilot.context.types import CursorContext, StopRule
-from compilot.generation.backend import Backend, BackendError, Cancelled, Sample, SamplingConfig, load_backend
+from compilot.generation.backend import (
+    Backend,
+    BackendError,
+    Cancelled,
+    Sample,
+    SamplingConfig,
+    load_backend,
+    sampling_rounds,
+)
 from compilot.guidance import Place, guide
 from compilot.project.discover import Workspace
 from compilot.ranking import rank
@@ -232,6 +240,7 @@ class Engine:
                     key=key,
                     steer=self._steer_body(filename, cancel, key, timings) if s.guided else None,
                     feedback=s.javac_feedback,
+                    adaptive=s.adaptive,
                 )
                 candidates.append(body.candidate)
                 timings["generation"], timings["verification"] = body.generation, body.verification
@@ -323,22 +332,17 @@ class Engine:
     def _rounds(
         self, context: CursorContext, checked: bool, deadline: float | None = None, floor: float = 0.0
     ) -> list[SamplingConfig]:
-        """Adaptive sampling: the greedy candidate alone first; the other samples only if it did not compile.
-
-        A batch of one decodes ~2.5x faster per token than a batch of four on CPU, and the greedy line
-        compiles more often than not, so most requests end after the first, cheap round.
+        """The sampling rounds of a line (`sampling_rounds`; adaptive only when javac can judge the greedy one).
 
         The deadline covers the whole request, prefill included, except that the first round always keeps
-        `floor` seconds (half the line budget) for decoding: a jump into a long member, whose text must be prefilled first,
-        still gets a line (the user waits up to half a budget longer there), and the later round is skipped.
+        `floor` seconds (half the line budget) for decoding: a jump into a long member, whose text must be
+        prefilled first, still gets a line (the user waits up to half a budget longer there), and the later
+        round is skipped.
         """
         full = dataclasses.replace(self._sampling_config(context), deadline=deadline)
-        floor = floor if deadline is not None else 0.0
-        if not (self.settings.adaptive and checked and full.samples > 1):
-            return [dataclasses.replace(full, min_decode=floor)]
-        greedy = dataclasses.replace(full, samples=1, greedy_first=True, min_decode=floor)
-        rest = dataclasses.replace(full, samples=full.samples - 1, greedy_first=False)
-        return [greedy, rest]
+        return sampling_rounds(
+            full, self.settings.adaptive and checked, floor if deadline is not None else 0.0
+        )
 
     def _sampling_config(self, context: CursorContext) -> SamplingConfig:
         s = self.settings

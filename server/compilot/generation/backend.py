@@ -10,6 +10,7 @@ per-token log-probabilities; `prefill` computes a prompt ahead of a request. Thr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
@@ -58,6 +59,21 @@ class SamplingConfig:
     extra_processors: tuple = ()  # more LogitsProcessors, applied guards or not (torch only: the seed recipe)
     names: tuple[str, ...] = ()  # the sample must begin with one of these (javac's members after a dot),
     # then anything that does not go on with the identifier; empty: no constraint
+
+
+def sampling_rounds(config: SamplingConfig, adaptive: bool, floor: float = 0.0) -> list[SamplingConfig]:
+    """The rounds one request (a line, or one statement of a body) draws its samples in.
+
+    Adaptive: the greedy row alone first, the other samples only if it did not compile. A batch of one
+    decodes ~2.5x faster per token than a batch of four on CPU, and the greedy line compiles more often than
+    not, so most requests end after the first, cheap round. Otherwise (or with one sample) a single round.
+    The first round keeps `floor` seconds of decoding however late its prefill ends (`min_decode`).
+    """
+    if not adaptive or config.samples <= 1:
+        return [dataclasses.replace(config, min_decode=floor)]
+    greedy = dataclasses.replace(config, samples=1, greedy_first=True, min_decode=floor)
+    rest = dataclasses.replace(config, samples=config.samples - 1, greedy_first=False)
+    return [greedy, rest]
 
 
 @dataclass
