@@ -136,3 +136,27 @@ async def test_a_broken_build_file_does_not_stop_checking(client: LanguageClient
     assert await inline(client, other, line) == ["return x + x;"]
     close_text(client, uri)
     close_text(client, other)
+
+
+async def test_ghost_text_and_the_list_at_one_place_share_one_generation(client: LanguageClient):
+    """VS Code asks for both at a trigger character: neither cancels the other, the engine runs once, and the
+    list's items (built by the server alone) say that javac checked them."""
+    text, line = scripted(['return x * "2";', "return x * 2;"])
+    uri = open_doc(client, "Twice.java", text)
+    await asyncio.sleep(0.3)
+    before = len([s for s in client.statuses if "latencyMs" in s])
+    position = types.Position(line=line, character=8)
+    listed, ghost = await asyncio.wait_for(
+        asyncio.gather(
+            client.text_document_completion_async(
+                types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
+            ),
+            inline(client, uri, line),
+        ),
+        60,
+    )
+    assert ghost == ["return x * 2;"]
+    assert [(i.text_edit.new_text, i.detail) for i in listed.items] == [("return x * 2;", "compiles (javac)")]
+    await asyncio.sleep(0.3)
+    assert len([s for s in client.statuses if "latencyMs" in s]) == before + 1
+    close_text(client, uri)

@@ -13,7 +13,6 @@ import {
 } from "vscode-languageclient/node";
 import { choosePython, probePython, PythonChoice } from "./python";
 import { type PackageJson, serverKeys, serverSettings, withoutClientKeys } from "./settings";
-import { SharedRequests } from "./share";
 import { ClientState, formatLatency, StatusBar, StatusParams } from "./status";
 
 const STATUS_NOTIFICATION = "compilot/status";
@@ -136,7 +135,10 @@ class Controller implements vscode.Disposable {
       initializationOptions: serverSettings(this.serverKeys, folder),
       synchronize: { configurationSection: "compilot" },
       middleware: {
-        ...new SharedRequests().middleware,
+        // Opening the completion list asks for ghost text again, for the selected item; the list is the offer
+        // then. (A list and ghost text asked for at one place share one generation in the server.)
+        provideInlineCompletionItems: (document, position, context, token, next) =>
+          context.selectedCompletionInfo ? null : next(document, position, context, token),
         workspace: {
           // workspace/configuration: the server gets its own settings, without enable/pythonPath.
           configuration: async (params, token, next) => {

@@ -1,5 +1,8 @@
 """Conversions between LSP positions and the engine's character offsets, and engine results to LSP types.
 
+Every LSP type the server answers with is shaped here: diagnostics, inline completion items and completion
+list items (the one builder of both: clients show what this module says, checked or not).
+
 The engine indexes documents by Python string index (code points); LSP positions count UTF-16 code units
 unless the client negotiated another encoding. pygls' own helpers split lines with `str.splitlines`, which
 also breaks at U+2028, form feeds and other characters that LSP does not treat as line ends, so positions
@@ -14,6 +17,7 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
+from compilot.candidate import Candidate
 from compilot.verification.diagnostics import Diagnostic
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -171,3 +175,53 @@ def shorten(text: str, limit: int = 60) -> str:
     if len(lines) > 1:
         first += " …"
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def inline_items(
+    index: LineIndex, offset: int, candidates: list[Candidate], encoding: str = UTF16
+) -> types.InlineCompletionList:
+    """Ghost text: each candidate inserted at the cursor."""
+    position = index.position(offset, encoding)
+    cursor = types.Range(start=position, end=position)
+    return types.InlineCompletionList(
+        items=[types.InlineCompletionItem(insert_text=c.text, range=cursor) for c in candidates]
+    )
+
+
+_IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+def completion_items(
+    index: LineIndex, offset: int, candidates: list[Candidate], checked: bool, encoding: str = UTF16
+) -> types.CompletionList:
+    """The completion list: one item per candidate, best first, labelled with whether javac checked it.
+
+    The identifier typed just before the cursor is replaced (and typed again by the edit), so a client that
+    filters the list by that word keeps the items. Incomplete: a keystroke asks the server again.
+    """
+    text = index.text
+    start = offset
+    while start > 0 and text[start - 1] in _IDENT_CHARS:
+        start -= 1
+    partial = text[start:offset]
+    edit_range = types.Range(start=index.position(start, encoding), end=index.position(offset, encoding))
+    detail = "compiles (javac)" if checked else "not compile-checked"
+    items = []
+    for rank, c in enumerate(candidates):
+        inserted = partial + c.text
+        items.append(
+            types.CompletionItem(
+                label=shorten(inserted),
+                kind=types.CompletionItemKind.Snippet,
+                detail=detail,
+                documentation=types.MarkupContent(
+                    kind=types.MarkupKind.Markdown, value=f"```java\n{inserted}\n```"
+                ),
+                filter_text=partial + c.text.strip().splitlines()[0] if c.text.strip() else partial,
+                sort_text=f"{rank:04d}",
+                preselect=rank == 0,
+                insert_text_format=types.InsertTextFormat.PlainText,
+                text_edit=types.TextEdit(range=edit_range, new_text=inserted),
+            )
+        )
+    return types.CompletionList(is_incomplete=True, items=items)

@@ -1,4 +1,5 @@
-"""The Compilot language server: LSP feature registration over pygls. The behaviour lives in service.py.
+"""The Compilot language server: LSP feature registration over pygls. The behaviour lives in service.py and
+the feature modules it composes (completions.py, diagnostics.py, fixes.py).
 
 Run it with `compilot serve` or `python -m compilot.lsp` (stdio), or `--tcp HOST:PORT`. The connections
 themselves (framing, the JSON-RPC envelope, the lifecycle, one TCP client at a time) are in transport.py.
@@ -105,11 +106,11 @@ def create_server(log_level_fixed: bool = False, engine_factory=None) -> Compilo
     async def inline_completion(
         ls: CompilotServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
-        return await app.inline_completion(params)
+        return await app.completions.inline(params)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
     async def completion(ls: CompilotServer, params: types.CompletionParams) -> types.CompletionList:
-        return await app.completion(params)
+        return await app.completions.list(params)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -118,11 +119,11 @@ def create_server(log_level_fixed: bool = False, engine_factory=None) -> Compilo
     async def code_action(
         ls: CompilotServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
-        return await app.code_action(params)
+        return await app.fixes.code_action(params)
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve_code_action(ls: CompilotServer, params: types.CodeAction) -> types.CodeAction:
-        return await app.resolve_code_action(params)
+        return await app.fixes.resolve(params)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: CompilotServer, params: types.DidOpenTextDocumentParams) -> None:

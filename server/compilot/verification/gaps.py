@@ -17,6 +17,7 @@ from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from compilot.project.discover import Workspace
+    from compilot.project.module import Module
 
 _MISSING_PACKAGE = re.compile(r"package ([\w.]+) does not exist")
 _OTHER_FILE = re.compile(r"^.*?\.java:\d+: ")  # an error javac found in a source-path file: "path:line: ..."
@@ -128,3 +129,25 @@ def _follows(d: Diagnostic, names: set[str], wildcard: bool, gap_lines: set[int]
         name = match.group(1)
         return name in names or (wildcard and name[:1].isupper())
     return False
+
+
+def gap_message(packages: Iterable[str], module: Module | None) -> str:
+    """What to tell the user about packages javac cannot see: why, and what to do about it."""
+    names = ", ".join(packages)
+    hidden = "errors that follow from it are not shown"
+    if module is not None and module.missing:
+        where = {"maven": "the local Maven repository", "gradle": "the Gradle cache"}.get(module.tool, "")
+        return (
+            f"{', '.join(module.missing)} (module {module.name}) not found in {where}, so javac cannot see "
+            f"{names}; {hidden}. Fetch the dependencies once (`mvn dependency:resolve`, `gradle build`) or "
+            "add their jars to the `compilot.classpath` setting"
+        )
+    if module is not None and module.tool in ("maven", "gradle"):
+        return (
+            f"no dependency of module {module.name} provides {names} ({module.build_files[0]}); only its "
+            f"first error per file is shown. Add the dependency, or its jar to `compilot.classpath`"
+        )
+    return (
+        f"javac cannot find {names}: only its first error per file is shown. Add the library's jar to "
+        "`compilot.classpath` or a `lib/` folder"
+    )
