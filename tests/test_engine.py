@@ -39,7 +39,7 @@ def test_every_offered_item_passed_javac(tiny_settings):
     assert result.checked
     assert all(item.verdict == "pass" for item in result.items)
     assert {"context", "generation", "verification", "total"} <= set(result.timings)
-    engine.checker.close()
+    engine.close()
 
 
 def test_a_cancelled_request_raises(tiny_settings):
@@ -56,7 +56,7 @@ def test_a_line_request_ends_at_its_time_budget(tiny_settings):
     # The greedy round ran out of time at once, so the second round (the other samples) never started.
     assert [c.finish for c in result.candidates] == ["time"]
     assert result.items == [] and result.message == "no candidate compiled within lineSeconds (1e-06 s)"
-    engine.checker.close()
+    engine.close()
 
 
 def test_the_line_budget_does_not_cut_a_whole_body_short(tiny_settings):
@@ -67,7 +67,7 @@ def test_the_line_budget_does_not_cut_a_whole_body_short(tiny_settings):
     assert result.context.kind.value == "block_body"
     assert len(result.candidates) == 2  # both adaptive rounds ran: lineSeconds is for lines
     assert all(c.finish != "time" for c in result.candidates)
-    engine.checker.close()
+    engine.close()
 
 
 def test_a_primed_document_prefills_only_the_member_at_a_jump(tiny_settings):
@@ -133,3 +133,26 @@ def test_a_request_can_replace_the_line_budget(tiny_settings):
     assert [c.finish for c in engine.complete(DOC, CURSOR).candidates] == ["time"] * 2
     result = engine.complete(DOC, CURSOR, line_seconds=0)
     assert all(c.finish != "time" for c in result.candidates)
+
+
+def test_what_the_caller_gives_the_engine_stays_the_callers(tiny_settings):
+    """A given checker is used and left running when the engine closes; the sampling hook sees every round."""
+    import dataclasses
+
+    from compilot.verification.checker import JavaChecker
+
+    seen = []
+
+    def one_sample(config):
+        seen.append(config)
+        return dataclasses.replace(config, samples=1)
+
+    with JavaChecker() as checker:
+        checker.check("class B {}", "B.java")
+        pid = checker.pid
+        with Engine(tiny_settings, checker=checker, sampling=one_sample) as engine:
+            result = engine.complete(DOC, CURSOR)
+            assert engine.checker is checker and result.checked
+        assert pid is not None and checker.pid == pid  # the caller's JVM still runs
+        assert seen and len(result.candidates) == 1
+    assert checker.pid is None

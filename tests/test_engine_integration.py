@@ -61,8 +61,7 @@ def test_every_offered_completion_compiles_under_independent_javac(engine):
 
 def test_checking_off_says_so_and_offers_unchecked_text(engine, embedded_model_dir):
     name, text, offset = documents()[3]
-    unchecked = Engine(Settings(samples=1, max_new_tokens=16, verify=False))
-    unchecked.backend = engine.backend
+    unchecked = Engine(Settings(samples=1, max_new_tokens=16, verify=False), backend=engine.backend)
     result = unchecked.complete(text, offset)
     assert not result.checked
     assert all(item.verdict == "unchecked" for item in result.items)

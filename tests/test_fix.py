@@ -49,7 +49,7 @@ def engine(embedded_model_dir):
     engine = Engine(Settings(samples=3, max_new_tokens=32))
     engine.load()
     yield engine
-    engine.checker.close()
+    engine.close()
 
 
 def first_error(engine: Engine, text: str, filename: str):
@@ -94,8 +94,7 @@ def test_a_fix_is_never_offered_for_an_error_it_does_not_remove(engine, monkeypa
     at = semicolon.start
     only_semicolon = [Fix("insert ;", at, at, ";", 0.0)]  # removes the `;` error, never the unknown name
     monkeypatch.setattr(repairs_module, "repairs", lambda *args: list(only_semicolon))
-    rules_only = Engine(engine.settings)  # no model: only the planted candidate is on offer
-    rules_only.checker = engine.checker
+    rules_only = Engine(engine.settings, checker=engine.checker)  # no model: only the planted candidate
     deadline = time.monotonic() + 30
     assert find_fixes(rules_only, text, semicolon, "Counter.java", deadline=deadline) == only_semicolon
     assert find_fixes(rules_only, text, unknown, "Counter.java", deadline=deadline) == []

@@ -151,13 +151,11 @@ def _complete(args) -> int:
 
     text = _read(args.file)
     offset = _offset(text, args.line, args.col)
-    engine = Engine(_settings(args), _workspace(args.file))
     try:
-        result = engine.complete(text, offset, filename=str(args.file.resolve()))
+        with Engine(_settings(args), _workspace(args.file)) as engine:
+            result = engine.complete(text, offset, filename=str(args.file.resolve()))
     except ModelLoadError as e:
         raise UserError(str(e)) from e
-    finally:
-        engine.close()
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
         return 0
@@ -237,15 +235,13 @@ def _fix(args) -> int:
     from compilot.verification.checker import CheckerError
 
     text = _read(args.file)
-    engine = Engine(_settings(args), _workspace(args.file))
     try:
-        return run(
-            engine, args.file, text, args.line, args.write, args.json, args.force, sys.stdout, sys.stderr
-        )
+        with Engine(_settings(args), _workspace(args.file)) as engine:
+            return run(
+                engine, args.file, text, args.line, args.write, args.json, args.force, sys.stdout, sys.stderr
+            )
     except (Refused, ModelLoadError, CheckerError) as e:
         raise UserError(str(e)) from e
-    finally:
-        engine.close()
 
 
 def _workspace(file: Path) -> Workspace:

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from compilot.blocks import block_closing, complete_body, expect_return
@@ -37,7 +38,7 @@ from compilot.verification.verifier import Baseline, verify_many, verify_with_tr
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Engine", "CompletionResult", "Candidate", "Cancelled"]
+__all__ = ["Engine", "CompletionResult", "Candidate", "Cancelled", "start_checker"]
 
 
 @dataclass
@@ -51,19 +52,51 @@ class CompletionResult:
     generation_error: str = ""  # the backend failed (its server is down, ...): what it said
 
 
+def start_checker(settings: Settings, workspace: Workspace) -> tuple[JavaChecker | None, str]:
+    """A warm javac checker for these settings and builds, or None and why there is none."""
+    checker = None
+    try:
+        checker = JavaChecker(
+            release=settings.java_release,
+            classpath=settings.classpath,
+            sourcepath=settings.sourcepath,
+            timeout=settings.check_timeout,
+            project=workspace.paths_for if workspace.modules else None,
+        )
+        checker.warm_up()
+        return checker, ""
+    except CheckerError as e:
+        if checker is not None:
+            checker.close()  # a JVM that started but cannot check (javaRelease 99) must not be left behind
+        log.warning("javac checking is off: %s", e)
+        return None, f"javac checking is off: {e}"
+
+
+SamplingHook = Callable[[SamplingConfig], SamplingConfig]
+
+
 class Engine:
+    """One completion pipeline. A context manager: leaving it stops what it started (model server, JVM)."""
+
     def __init__(
         self,
         settings: Settings | None = None,
         workspace: Workspace | None = None,
         backend: Backend | None = None,
+        checker: JavaChecker | None = None,
+        sampling: SamplingHook | None = None,
     ):
-        """`backend`: one to use instead of loading the one the settings name (a scripted one in tests)."""
+        """What varies besides the settings, given by the caller (who also closes it):
+        `backend`: one to use instead of loading the one the settings name (a scripted one in tests, one
+        model shared by the benchmark's configurations); `checker`: a javac checker to use (and keep) instead
+        of starting one; `sampling`: adjusts each request's `SamplingConfig` (e.g. more LogitsProcessors)."""
         self.settings = settings or Settings()
         self.workspace = workspace or Workspace()  # its modules give each file its class and source paths
         self._given_backend = backend
+        self._given_checker = checker
+        self._sampling = sampling
         self.backend: Backend | None = None  # torch, llamacpp or openai (generation/backend.py)
-        self.checker: JavaChecker | None = None
+        self.checker: JavaChecker | None = checker
         self.checker_problem = ""  # why javac checking is unavailable, shown with every result
         self._members: MemberIndex | None = None  # javac's members per receiver, for guidance
         self._load_lock = threading.Lock()
@@ -86,24 +119,7 @@ class Engine:
         return self.settings.verify and self.checker is None and not self.checker_problem
 
     def _start_checker(self) -> None:
-        s = self.settings
-        checker = None
-        try:
-            checker = JavaChecker(
-                release=s.java_release,
-                classpath=s.classpath,
-                sourcepath=s.sourcepath,
-                timeout=s.check_timeout,
-                project=self.workspace.paths_for if self.workspace.modules else None,
-            )
-            checker.warm_up()
-            self.checker = checker
-        except CheckerError as e:
-            if checker is not None:
-                checker.close()  # a JVM that started but cannot check (javaRelease 99) must not be left behind
-            self.checker = None
-            self.checker_problem = f"javac checking is off: {e}"
-            log.warning(self.checker_problem)
+        self.checker, self.checker_problem = start_checker(self.settings, self.workspace)
 
     def update_settings(self, settings: Settings, workspace: Workspace | None = None) -> None:
         """Apply new settings (and a workspace read anew); the model or the checker restarts only when its
@@ -116,6 +132,8 @@ class Engine:
         if self.backend is not None and any(getattr(settings, k) != getattr(old, k) for k in backend_keys):
             self.close_backend()
         checker_keys = ("java_release", "classpath", "sourcepath", "check_timeout", "verify")
+        if self._given_checker is not None:
+            return  # the caller's checker, as given
         if workspace is not None or any(getattr(settings, k) != getattr(old, k) for k in checker_keys):
             if self.checker is not None:
                 self.checker.close()
@@ -156,14 +174,20 @@ class Engine:
 
     def close_backend(self) -> None:
         backend, self.backend = self.backend, None
-        if backend is not None:
+        if backend is not None and backend is not self._given_backend:
             backend.close()
 
     def close(self) -> None:
-        """Stop the javac checker and the backend (llama.cpp's server loop, if it runs)."""
-        if self.checker is not None:
+        """Stop the javac checker and the backend (llama.cpp's server loop, if it runs) it started."""
+        if self.checker is not None and self.checker is not self._given_checker:
             self.checker.close()
         self.close_backend()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def complete(
         self,
@@ -346,7 +370,7 @@ class Engine:
 
     def _sampling_config(self, context: CursorContext) -> SamplingConfig:
         s = self.settings
-        return SamplingConfig(
+        config = SamplingConfig(
             samples=s.samples,
             max_new_tokens=s.max_block_tokens if context.stop is StopRule.BLOCK else s.max_new_tokens,
             temperature=s.temperature,
@@ -356,6 +380,7 @@ class Engine:
             repetition_penalty=s.repetition_penalty,
             lookup=s.prompt_lookup,
         )
+        return config if self._sampling is None else self._sampling(config)
 
     def _candidate(self, context: CursorContext, sample) -> Candidate:
         text = sample.text

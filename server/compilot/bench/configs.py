@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from dataclasses import dataclass, field
 
 from compilot.bench.naive import ColdJavac, NaiveSampler
-from compilot.engine import Engine
-from compilot.generation.backend import load_backend, resolve_backend
+from compilot.engine import Engine, start_checker
+from compilot.generation.backend import SamplingConfig, load_backend, resolve_backend
 from compilot.generation.model import load_model
+from compilot.project.discover import Workspace
 from compilot.settings import Settings
 
 
@@ -73,8 +75,8 @@ CONFIGS: dict[str, Config] = {
         Config(
             "naive",
             "defaults the naive way: generate(num_return_sequences=4) with no cache reuse and all rows "
-            "sampled, a javac process per check, no adaptive rounds, whole bodies, no time budget",
-            {"adaptive": False, "stepwise": False, "line_seconds": 0.0},
+            "sampled, a javac process per check, no adaptive rounds, whole bodies, no time budget, no guidance",
+            {"adaptive": False, "stepwise": False, "line_seconds": 0.0, "guided": False},
             naive=True,
         ),
         Config(
@@ -173,50 +175,63 @@ def seed_recipe_processors() -> tuple:
 
 
 class RecordingSampler:
-    """Wraps the shared sampler. `begin()` starts a request: it clears the sampler's prompt cache (every
-    configuration pays its own prefill, so latencies compare; later rounds of the same request may reuse it) and
-    the record of raw samples, which collects every sample the request draws (token ids, finish reasons)."""
+    """Wraps the shared backend (a Backend itself). `begin(key)` starts a request: it drops the document's cached
+    prompt (every configuration pays its own prefill, so latencies compare; later rounds of the same request may
+    reuse it) and the record of raw samples, which collects every sample the request draws."""
 
-    def __init__(self, sampler):
-        self._sampler = sampler
+    def __init__(self, backend):
+        self.backend = backend
+        self.name = backend.name
         self.last: list = []
 
-    def begin(self) -> None:
-        if hasattr(self._sampler, "prompts"):
-            self._sampler.prompts.clear()
+    def begin(self, key: str) -> None:
+        self.backend.forget(key)
         self.last = []
 
     def sample(self, *args, **kwargs):
-        samples = self._sampler.sample(*args, **kwargs)
+        samples = self.backend.sample(*args, **kwargs)
         self.last = self.last + list(samples)
         return samples
 
-    def __getattr__(self, name):
-        return getattr(self._sampler, name)
+    def prefill(self, *args, **kwargs) -> None:
+        self.backend.prefill(*args, **kwargs)
+
+    def forget(self, key: str) -> None:
+        self.backend.forget(key)
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def seed_recipe(config: SamplingConfig) -> SamplingConfig:
+    """The seed recipe's sampling: every row sampled (no greedy first row), transformers' own processors."""
+    return dataclasses.replace(
+        config,
+        greedy_first=False,
+        repetition_penalty=1.0,
+        ngram_size=0,
+        extra_processors=seed_recipe_processors(),
+    )
 
 
 class BenchEngine(Engine):
-    """An Engine for one configuration. The seed recipe samples every row (no greedy first row) and adds
-    transformers' own processors, through `SamplingConfig.extra_processors`."""
+    """An Engine for one configuration, on a backend (and checker) shared with the other configurations."""
 
-    def __init__(self, config: Config, settings: Settings):
-        super().__init__(config.settings(settings))
-        self.config = config
-        self.extra = seed_recipe_processors() if config.seed_recipe else ()
-
-    def _sampling_config(self, *args, **kwargs):
-        cfg = super()._sampling_config(*args, **kwargs)
-        if not self.config.seed_recipe:
-            return cfg
-        return dataclasses.replace(
-            cfg, greedy_first=False, repetition_penalty=1.0, ngram_size=0, extra_processors=tuple(self.extra)
+    def __init__(self, config: Config, settings: Settings, backend: RecordingSampler, checker=None):
+        super().__init__(
+            config.settings(settings),
+            backend=backend,
+            checker=checker,
+            sampling=seed_recipe if config.seed_recipe else None,
         )
+        self.config = config
+        self.recorder = backend
 
     def begin(self, text: str, offset: int, filename: str, typing: bool) -> float:
         """Start a request from a cold prompt cache; with `typing`, first prefill the prompt of the keystroke
         before (the cursor one character back, that character not yet typed), as the editor's previous
         request would have. Returns the seconds that prefill took (not part of the request's latency)."""
-        self.backend.begin()
+        self.recorder.begin(filename)
         if not typing or offset == 0 or self.config.naive:  # the naive path keeps no cache
             return 0.0
         t = time.perf_counter()
@@ -225,41 +240,37 @@ class BenchEngine(Engine):
 
     @property
     def last_samples(self) -> list:
-        return getattr(self.backend, "last", [])
+        return self.recorder.last
 
 
 def build_engines(names: list[str], base: Settings) -> dict[str, BenchEngine]:
-    """One engine per configuration, sharing one loaded model per backend and one warm javac checker."""
-    engines: dict[str, BenchEngine] = {}
+    """One engine per configuration, sharing one loaded model per backend and one warm javac checker (the
+    naive configuration has a cold javac of its own). The caller closes the checker (`shared_checker`)."""
+    checker = None
+    if any(CONFIGS[n].settings(base).verify and not CONFIGS[n].naive for n in names):
+        checker, problem = start_checker(base, Workspace())
+        if problem:
+            print(f"compilot bench: {problem}", file=sys.stderr)
     backends: dict[str, object] = {}
+    engines: dict[str, BenchEngine] = {}
     for name in sorted(names, key=lambda n: CONFIGS[n].naive):  # a naive engine never loads the model
-        engine = BenchEngine(CONFIGS[name], base)
-        if engine.config.naive:
+        config = CONFIGS[name]
+        if config.naive:
             torch_backend = backends.get("torch")
             lm = torch_backend.lm if torch_backend else load_model(base.model, base.device)
-            engine.backend = RecordingSampler(NaiveSampler(lm))
-            engine.checker = ColdJavac(base.classpath, base.sourcepath)
-            engines[name] = engine
+            naive = RecordingSampler(NaiveSampler(lm))
+            engines[name] = BenchEngine(config, base, naive, ColdJavac(base.classpath, base.sourcepath))
             continue
-        kind = resolve_backend(engine.settings.backend, engine.settings.model)
+        settings = config.settings(base)
+        kind = resolve_backend(settings.backend, settings.model)
         if kind not in backends:
-            backends[kind] = load_backend(engine.settings)
-        engine.backend = RecordingSampler(backends[kind])
-        engines[name] = engine
-    engines = {name: engines[name] for name in names}
-    checker = next(
-        (e.checker for e in engines.values() if e.checker is not None and not e.config.naive), None
-    )
-    problem = next((e.checker_problem for e in engines.values() if e.checker_problem), "")
+            backends[kind] = load_backend(settings)
+        engines[name] = BenchEngine(config, base, RecordingSampler(backends[kind]), checker)
     for engine in engines.values():
-        if engine.settings.verify and engine.checker is None:
-            if checker is None and not problem:
-                engine.load()
-                checker, problem = engine.checker, engine.checker_problem
-            else:
-                engine.checker, engine.checker_problem = checker, problem
-    return engines
+        engine.load()
+    return {name: engines[name] for name in names}
 
 
 def shared_checker(engines: dict[str, BenchEngine]):
+    """The warm checker the configurations share, to close when the run ends."""
     return next((e.checker for e in engines.values() if e.checker is not None and not e.config.naive), None)

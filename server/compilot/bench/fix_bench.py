@@ -289,11 +289,8 @@ def run_from_args(args, base: Settings, humaneval: Path, log) -> int:
     """`compilot bench --fix` (its arguments are in bench/run.py's one parser)."""
     from compilot.engine import Engine
 
-    engine = Engine(base.updated({"samples": args.samples})[0] if args.samples else base)
-    try:
+    with Engine(base.updated({"samples": args.samples})[0] if args.samples else base) as engine:
         run = run_fix_bench(engine, load_files(humaneval, args.cases or 30), args.seed, args.budget, log=log)
-    finally:
-        engine.close()
     if args.json:
         args.json.write_text(json.dumps(run, indent=2), encoding="utf-8")
     print(run["markdown"])

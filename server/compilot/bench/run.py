@@ -604,7 +604,7 @@ def javac_micro(checker, classpath, sourcepath, n: int = 40) -> dict:
 def memory_figures(checker) -> dict:
     out = {"bench_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     try:
-        pid = checker._process.process.pid
+        pid = checker.pid
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(("VmHWM", "VmRSS")):
                 out[f"jvm_{line.split(':')[0]}_mb"] = int(line.split()[1]) / 1024

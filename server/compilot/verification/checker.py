@@ -140,6 +140,11 @@ class JavaChecker:
         with self._lock:
             return self._call(protocol.encode_frame(["info"]), self.timeout)[1]
 
+    @property
+    def pid(self) -> int | None:
+        """The checker JVM's process id while it runs (its memory is reported by the benchmark)."""
+        return self._process.process.pid if self._process is not None and self._process.alive() else None
+
     def close(self) -> None:
         with self._lock:
             if self._process is not None:
