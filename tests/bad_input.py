@@ -620,7 +620,6 @@ BIG_FILE = (
     + "".join(f"    int m{i}(int x) {{\n        return x * {i};\n    }}\n" for i in range(14_000))
     + "    void f() {\n        "
 )  # ~0.75 MB, under the 1 MB limit: every javac run over it takes about a second here
-BOTH = ("stdio", "tcp")
 STDIO = ("stdio",)
 
 CASES: list[Case] = [

@@ -32,7 +32,6 @@ class BodyResult:
     candidate: Candidate
     generation: float  # seconds spent sampling
     verification: float  # seconds spent in javac
-    statements: int
 
 
 def block_closing(context: CursorContext) -> str:
@@ -165,7 +164,7 @@ def complete_body(
         verdict="pass" if passed else "fail",
         raw=body + end,
     )
-    return BodyResult(candidate, timer["generation"], timer["verification"], len(scores))
+    return BodyResult(candidate, timer["generation"], timer["verification"])
 
 
 def _repeats(body: str, statement: str) -> bool:

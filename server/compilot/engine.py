@@ -45,7 +45,7 @@ __all__ = ["Engine", "CompletionResult", "Candidate", "Cancelled", "start_checke
 class CompletionResult:
     context: CursorContext
     items: list[Candidate]  # what to offer, best first
-    candidates: list[Candidate]  # every candidate drawn, for --json and the benchmark
+    candidates: list[Candidate]  # every candidate drawn, with its verdict (`complete --json`, logs)
     checked: bool  # the items passed javac
     message: str = ""  # why nothing was offered, or why checking is off
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage

@@ -148,7 +148,6 @@ QUALITY = (
     ("pass_at_1", "pass@1", "pct"),
     ("loop_share", "loops", "pct"),
 )
-LATENCY = tuple((f"{s}_{q}", f"{s} {q}", "sec") for s in STAGES for q in ("p50", "p95"))
 
 
 def failed_items(result: dict) -> list[dict]:

@@ -19,10 +19,6 @@ def line_bounds(text: str, line: int) -> tuple[int, int]:
     return start, len(text) if end < 0 else end
 
 
-def line_number(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
 def content_start(text: str, start: int, end: int) -> int:
     """The first character after a line's indentation."""
     while start < end and text[start] in " \t":

@@ -56,7 +56,7 @@ class SamplingConfig:
     min_decode: float = (
         0.0  # seconds of decoding the deadline leaves after the prompt's prefill, however late
     )
-    extra_processors: tuple = ()  # more LogitsProcessors, applied guards or not (torch only: the seed recipe)
+    extra_processors: tuple = ()  # more LogitsProcessors, guards or not (torch only; Engine's `sampling` hook)
     names: tuple[str, ...] = ()  # the sample must begin with one of these (javac's members after a dot),
     # then anything that does not go on with the identifier; empty: no constraint
 

@@ -109,7 +109,7 @@ def _imported_names(text: str, packages: list[str]) -> tuple[set[str], bool]:
     names: set[str] = set()
     wildcard = False
     for match in _IMPORT.finditer(text):
-        static, name, star = match.groups()
+        _static, name, star = match.groups()
         parts = name.split(".")
         for i in range(1, len(parts) + 1):
             if ".".join(parts[:i]) in packages:
