@@ -31,14 +31,10 @@ class Names {
 }
 """
 
-WRONG_ARGUMENTS = """\
-class Area {
-    int area(int width, int height) {
-        return width * height;
-    }
-
-    int square(int side) {
-        return area(side);
+WRONG_METHOD = """\
+class Words {
+    int letters(String word) {
+        return word.size();
     }
 }
 """
@@ -77,13 +73,14 @@ def test_missing_import_is_fixed_by_an_import(engine):
 
 @pytest.mark.model
 def test_the_model_regenerates_a_line_rules_cannot_fix(engine):
-    error = first_error(engine, WRONG_ARGUMENTS, "Area.java")
-    assert error.code == "compiler.err.cant.apply.symbol"
-    fixes = find_fixes(engine, WRONG_ARGUMENTS, error, "Area.java")
+    """No rule knows what `size()` on a String should have been; the model rewrites the line."""
+    error = first_error(engine, WRONG_METHOD, "Words.java")
+    assert error.code == "compiler.err.cant.resolve.location.args"
+    fixes = find_fixes(engine, WRONG_METHOD, error, "Words.java")
     assert fixes, "the model found no compiling line"
-    assert all(f.score < 0 and "replace line 7" in f.title for f in fixes)  # model-made, scored
+    assert all(f.score < 0 and "replace line 3" in f.title for f in fixes)  # model-made, scored
     for fix in fixes:
-        assert javac_errors(fix.apply(WRONG_ARGUMENTS)) == "", fix.title
+        assert javac_errors(fix.apply(WRONG_METHOD)) == "", fix.title
 
 
 def test_a_fix_is_never_offered_for_an_error_it_does_not_remove(engine, monkeypatch):
@@ -145,3 +142,30 @@ def test_cli_refuses_a_file_with_uncommitted_changes_unless_forced(tmp_path, cap
     assert path.read_text() == MISSING_SEMICOLON
     assert main(["fix", str(path), "--write", "--force"]) == 0
     assert javac_errors(path.read_text()) == ""
+
+
+def test_a_rewritten_line_is_sampled_with_the_users_sampling_settings():
+    """The fix's rewrite asks the backend with the settings' sampling, penalty and lookup included (they had
+    drifted: a fix sampled with a 1.1 repetition penalty and no lookup, whatever the settings said)."""
+    from compilot.fix.regenerate import line_fixes
+    from compilot.generation.backend import Sample
+    from compilot.verification.diagnostics import Diagnostic
+
+    class Recording:
+        configs = []
+
+        def sample(self, prompt, rule, config, cancel=None, key=""):
+            self.configs.append(config)
+            return [Sample("int y = 2;", [1], -0.1, "stop")]
+
+    text = "class A {\n    void f() {\n        int y = ;\n    }\n}\n"
+    start = text.index("int y")
+    error = Diagnostic(
+        "ERROR", "compiler.err.illegal.start.of.expr", "illegal start", 3, 17, start, start + 1
+    )
+    settings = Settings(repetition_penalty=1.3, prompt_lookup=5, samples=2, temperature=0.4)
+    sampler = Recording()
+    fixes = line_fixes(sampler, settings, text, error, start, text.index("\n", start), None)
+    assert len(fixes) == 1
+    (config,) = sampler.configs
+    assert (config.repetition_penalty, config.lookup, config.samples, config.temperature) == (1.3, 5, 2, 0.4)

@@ -370,16 +370,7 @@ class Engine:
 
     def _sampling_config(self, context: CursorContext) -> SamplingConfig:
         s = self.settings
-        config = SamplingConfig(
-            samples=s.samples,
-            max_new_tokens=s.max_block_tokens if context.stop is StopRule.BLOCK else s.max_new_tokens,
-            temperature=s.temperature,
-            top_k=s.top_k,
-            seed=s.seed,
-            guards=s.guards,
-            repetition_penalty=s.repetition_penalty,
-            lookup=s.prompt_lookup,
-        )
+        config = s.sampling(s.max_block_tokens if context.stop is StopRule.BLOCK else s.max_new_tokens)
         return config if self._sampling is None else self._sampling(config)
 
     def _candidate(self, context: CursorContext, sample) -> Candidate:

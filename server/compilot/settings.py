@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compilot.context.prompt import STYLES as PROMPT_STYLES
-from compilot.generation.backend import BACKENDS
+from compilot.generation.backend import BACKENDS, SamplingConfig
 
 EMBEDDED_MODEL = "embedded:smollm2-135m"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -152,6 +152,19 @@ class Settings:
     log_level: str = _setting(
         "info", "the server's log level: `debug`, `info`, `warning` or `error`", choices=LOG_LEVELS
     )
+
+    def sampling(self, max_new_tokens: int) -> SamplingConfig:
+        """The sampling settings as every backend takes them (for a line, a body or a fix's rewrite)."""
+        return SamplingConfig(
+            samples=self.samples,
+            max_new_tokens=max_new_tokens,
+            temperature=self.temperature,
+            top_k=self.top_k,
+            seed=self.seed,
+            guards=self.guards,
+            repetition_penalty=self.repetition_penalty,
+            lookup=self.prompt_lookup,
+        )
 
     def updated(self, values: dict) -> tuple[Settings, list[str]]:
         """Return new settings with `values` applied, and a message for each key or value that was rejected."""

@@ -13,7 +13,6 @@ from compilot.context import classify
 from compilot.context.types import StopRule
 from compilot.fix import source
 from compilot.fix.edits import Fix, minimal
-from compilot.generation.backend import SamplingConfig
 from compilot.settings import Settings
 from compilot.verification.diagnostics import Diagnostic
 
@@ -49,14 +48,7 @@ def line_fixes(
     context = classify(document, cursor, settings.prompt_chars)
     if not context.completes:
         return []
-    config = SamplingConfig(
-        samples=settings.samples,
-        max_new_tokens=settings.max_new_tokens,
-        temperature=settings.temperature,
-        top_k=settings.top_k,
-        seed=settings.seed,
-        guards=settings.guards,
-    )
+    config = settings.sampling(settings.max_new_tokens)
     line_start = text.rfind("\n", 0, cursor) + 1
     kept = text[source.content_start(text, line_start, end) : cursor]
     old = text[cursor:end]
