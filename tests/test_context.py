@@ -37,6 +37,7 @@ def kind(marked: str) -> Kind:
         ("class A {\n    /** Returns { | */\n    int f();\n}", "inside a javadoc comment"),
         ('class A {\n  String s = "{ |";\n}', "inside a string literal"),
         ('class A {\n  String s = "unterminated |\n}', "inside a string literal"),
+        ('class A {\n  String s = "an escape \\|\n}', "inside a string literal"),
         ("class A {\n  char c = '|';\n}", "inside a char literal"),
         ('class A {\n  String s = """\n    { "quoted" |\n    """;\n}', "inside a text block"),
         ("class A {\n    /* never closed { |", "inside a block comment"),

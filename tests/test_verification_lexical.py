@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from compilot.lexer import LINE_COMMENT, STRING
 from compilot.verification import lexical
 from compilot.verification.diagnostics import Diagnostic
 from compilot.verification.verifier import CRASH, Baseline, new_errors
@@ -27,9 +28,9 @@ def test_problems_found():
 
 
 def test_state_at_the_cursor():
-    assert lexical.state_at('String s = "abc', 15) == lexical.STRING
-    assert lexical.state_at("int x; // note", 14) == lexical.LINE_COMMENT
-    assert lexical.problem('world") + 1;', lexical.STRING) is None  # completes the string the cursor is in
+    assert lexical.state_at('String s = "abc', 15) == STRING
+    assert lexical.state_at("int x; // note", 14) == LINE_COMMENT
+    assert lexical.problem('world") + 1;', STRING) is None  # completes the string the cursor is in
 
 
 def test_statement_prefixes_longest_first():

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compilot.lexer import literals
+
 BLOCK, LINE = "block", "line"
 JDK_KINDS = ("jdk-statement", "jdk-mid", "jdk-dot", "jdk-block")
 
@@ -166,28 +168,8 @@ def humaneval_line_cases(problems: list[dict], n: int, seed: int) -> list[Case]:
 def code_mask(text: str) -> bytearray:
     """1 for each character of code, 0 inside comments and string/char literals (text blocks included)."""
     mask = bytearray(b"\x01") * len(text)
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-        elif text.startswith('"""', i):
-            j = text.find('"""', i + 3)
-            j = n if j < 0 else j + 3
-        elif c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            j = min(n, j + 1)
-        else:
-            i += 1
-            continue
-        mask[i:j] = b"\x00" * (j - i)
-        i = j
+    for _, start, end, _ in literals(text):
+        mask[start:end] = bytes(end - start)
     return mask
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 from compilot.bench.javac import Judge
 from compilot.bench.measure import percentile
 from compilot.context import classify
-from compilot.context.lexer import IDENT, tokenize
 from compilot.context.types import StopRule
 from compilot.fix import find_fixes
 from compilot.fix import source as src
 from compilot.fix.regenerate import cut_points
 from compilot.generation.backend import SamplingConfig
+from compilot.lexer import IDENT, tokenize
 from compilot.settings import Settings
 
 KINDS = ("semicolon", "paren", "brace", "misspell", "import", "type", "args")

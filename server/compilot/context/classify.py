@@ -8,7 +8,18 @@ cursor. It never raises: an editor buffer can hold anything.
 from __future__ import annotations
 
 from compilot.context.indent import indent_unit, leading_whitespace, line_indent, line_start
-from compilot.context.lexer import (
+from compilot.context.prompt import WINDOW, build_prompt
+from compilot.context.scopes import (
+    ANONYMOUS,
+    HEADED_SCOPES,
+    STATEMENT_SCOPES,
+    ScopeKind,
+    ScopeState,
+    match_parens,
+    track,
+)
+from compilot.context.types import CursorContext, Kind, StopRule
+from compilot.lexer import (
     BLOCK_COMMENT,
     CHAR,
     IDENT,
@@ -21,17 +32,6 @@ from compilot.context.lexer import (
     structure,
     tokenize,
 )
-from compilot.context.prompt import WINDOW, build_prompt
-from compilot.context.scopes import (
-    ANONYMOUS,
-    HEADED_SCOPES,
-    STATEMENT_SCOPES,
-    ScopeKind,
-    ScopeState,
-    match_parens,
-    track,
-)
-from compilot.context.types import CursorContext, Kind, StopRule
 
 _INSIDE = {
     LINE_COMMENT: "inside a line comment",

@@ -16,9 +16,9 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from compilot.context.indent import line_start
-from compilot.context.lexer import structure
 from compilot.context.scopes import Scope, ScopeKind, resolve, track
 from compilot.context.window import window_start
+from compilot.lexer import structure
 
 OUTLINE, WINDOW = "outline", "window"
 STYLES = (OUTLINE, WINDOW)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from compilot.context.lexer import IDENT, Tokens, tokenize
+from compilot.lexer import IDENT, Tokens, tokenize
 
 
 class ScopeKind(str, Enum):

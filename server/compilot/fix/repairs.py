@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from compilot.context.indent import indent_unit
-from compilot.context.lexer import IDENT, tokenize
 from compilot.fix import source
 from compilot.fix.edits import Fix
+from compilot.lexer import IDENT, tokenize
 from compilot.verification.diagnostics import Diagnostic
 
 _EXPECTED = (

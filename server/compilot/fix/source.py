@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from compilot.context.lexer import structure
+from compilot.lexer import structure
 
 
 def line_bounds(text: str, line: int) -> tuple[int, int]:

@@ -6,6 +6,7 @@ import torch
 from transformers import StoppingCriteria
 
 from compilot.context.types import StopRule
+from compilot.lexer import COMMENTS, NEWLINE, PUNCT, pieces
 
 
 def stop_index(text: str, rule: StopRule) -> int | None:
@@ -13,65 +14,32 @@ def stop_index(text: str, rule: StopRule) -> int | None:
 
     LINE: at the first newline after some code where the completion's own brackets are balanced (a line that
     opens a block runs on until the block closes). BLOCK: at the `}` that closes the enclosing block; a line
-    completion ends there too. Brackets inside strings, char literals and comments do not count.
+    completion ends there too. Brackets inside strings, char literals and comments do not count, and a
+    comment or literal still open at the end has not ended.
     """
     braces = parens = 0
     seen_code = False
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in "\"'":
-            end = _skip_quoted(text, i)
-            if end is None:
-                return None
-            i, seen_code = end, True
+    for kind, start, _, _ in pieces(text):
+        if kind == NEWLINE:
+            if rule is StopRule.LINE and seen_code and braces == 0 and parens <= 0:
+                return start
             continue
-        if text.startswith("//", i):
-            newline = text.find("\n", i)
-            if newline < 0:
-                return None
-            i = newline
+        if kind in COMMENTS:
             continue
-        if text.startswith("/*", i):
-            close = text.find("*/", i + 2)
-            if close < 0:
-                return None
-            i = close + 2
+        seen_code = True
+        if kind != PUNCT:
             continue
-        if c == "{":
+        char = text[start]
+        if char == "{":
             braces += 1
-        elif c == "}":
+        elif char == "}":
             braces -= 1
             if braces < 0:
-                return i
-        elif c in "([":
+                return start
+        elif char in "([":
             parens += 1
-        elif c in ")]":
+        elif char in ")]":
             parens -= 1  # may go negative: the completion closes a call the line before it opened
-        elif c == "\n" and rule is StopRule.LINE and seen_code and braces == 0 and parens <= 0:
-            return i
-        if not c.isspace():
-            seen_code = True
-        i += 1
-    return None
-
-
-def _skip_quoted(text: str, start: int) -> int | None:
-    """Index after the string or char literal opening at `start` (text blocks included), None if unfinished."""
-    if text.startswith('"""', start):
-        end = text.find('"""', start + 3)
-        return None if end < 0 else end + 3
-    quote = text[start]
-    i = start + 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == quote:
-            return i + 1
-        if text[i] == "\n":
-            return i  # an unterminated literal ends at the line; javac will judge it
-        i += 1
     return None
 
 

@@ -1,30 +1,43 @@
-"""Just enough Java lexing to see brackets: where strings, chars, text blocks and comments start and end.
+"""A completion's own brackets and literals: does it close what it opens, and where do its statements end.
 
 javac alone cannot always tell that a completion left a `{` open: when the document already ends in
 "reached end of file while parsing", the candidate's unclosed block reports that same error at the same
 place. Counting the completion's own brackets catches it, and also finds where a long completion can be cut.
+Where comments and literals start and end is `compilot.lexer`'s to say.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-CODE, STRING, CHAR, TEXT_BLOCK, LINE_COMMENT, BLOCK_COMMENT = (
-    "code", "string", "char", "text block", "line comment", "block comment"
-)  # fmt: skip
-UNTERMINATED = {STRING: "string", CHAR: "char literal", TEXT_BLOCK: "text block", BLOCK_COMMENT: "comment"}
+from compilot.lexer import (
+    BLOCK_COMMENT,
+    CHAR,
+    CODE,
+    COMMENTS,
+    JAVADOC,
+    NEWLINE,
+    PUNCT,
+    STRING,
+    TEXT_BLOCK,
+    open_at,
+    pieces,
+)
+
+UNTERMINATED = {
+    STRING: "string",
+    CHAR: "char literal",
+    TEXT_BLOCK: "text block",
+    BLOCK_COMMENT: "comment",
+    JAVADOC: "comment",
+}
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
-_START = {'"""': TEXT_BLOCK, '"': STRING, "'": CHAR, "//": LINE_COMMENT, "/*": BLOCK_COMMENT}
-_END = {TEXT_BLOCK: '"""', STRING: '"', CHAR: "'", LINE_COMMENT: "\n", BLOCK_COMMENT: "*/"}
 _CLOSERS = set(_OPENERS.values())
-# Every token that can change the state, longest first; the loop below ignores those irrelevant to a state.
-_TOKEN = re.compile(r'"""|"|\'|//|/\*|\*/|\\[^\n]|\n|[(){}\[\]]')
 
 
 @dataclass
 class Scan:
-    state: str = CODE  # the state at the end of the text
+    state: str = CODE  # the state at the end of the text: CODE, or the kind of comment or literal open there
     unclosed: list[tuple[str, int]] = field(default_factory=list)  # (bracket, index) opened, not closed
     mismatched: int = -1  # index of the first closer that does not match its opener, -1 if none
     broken: int = -1  # index where a string or char literal ran into the end of its line, -1 if none
@@ -33,40 +46,28 @@ class Scan:
 
 def scan(text: str, state: str = CODE) -> Scan:
     """Lex `text` starting in `state`. Closers of brackets opened before the text are allowed."""
-    result = Scan(state)
+    result = Scan()
     last_code = -1  # index of the last character of code seen: not space, not inside a comment
-    code_from = 0  # where the plain code between this token and the previous one begins
-    for match in _TOKEN.finditer(text):
-        token, i = match.group(), match.start()
-        if state == CODE:
-            stretch = text[code_from:i].rstrip()
-            if stretch:
-                last_code = code_from + len(stretch) - 1
-            if token == "\n":
-                if _ends_statement(text, last_code, result):
-                    result.boundaries.append(i)
-            elif token in _START:
-                state = _START[token]
-            else:
-                last_code = match.end() - 1
-                if token in _OPENERS:
-                    result.unclosed.append((token, i))
-                elif token in _CLOSERS and result.unclosed:
-                    opener, _ = result.unclosed.pop()
-                    if _OPENERS[opener] != token and result.mismatched < 0:
-                        result.mismatched = i
-        elif token == _END[state] or (state == STRING and token == '"""'):  # '"""': a string, then ""
-            if state in (STRING, CHAR, TEXT_BLOCK):
-                last_code = match.end() - 1
-            elif state == LINE_COMMENT and _ends_statement(text, last_code, result):
-                result.boundaries.append(i)
-            state = CODE
-        elif token == "\n" and state in (STRING, CHAR):
-            state = CODE  # javac ends the literal here too, with an error
-            if result.broken < 0:
-                result.broken = i
-        code_from = match.end()
-    result.state = state
+    for kind, start, end, closed in pieces(text, state):
+        if kind == PUNCT:
+            last_code = start
+            char = text[start]
+            if char in _OPENERS:
+                result.unclosed.append((char, start))
+            elif char in _CLOSERS and result.unclosed:
+                opener, _ = result.unclosed.pop()
+                if _OPENERS[opener] != char and result.mismatched < 0:
+                    result.mismatched = start
+        elif kind == NEWLINE:
+            if _ends_statement(text, last_code, result):
+                result.boundaries.append(start)
+        elif closed:
+            if kind not in COMMENTS:
+                last_code = end - 1  # plain code, or a literal's closing quote
+        elif end == len(text):
+            result.state = kind
+        elif result.broken < 0:
+            result.broken = end  # a string or char literal stopped at its line end: javac reports it there
     return result
 
 
@@ -77,7 +78,8 @@ def _ends_statement(text: str, last_code: int, result: Scan) -> bool:
 
 def state_at(text: str, offset: int) -> str:
     """The lexical state at `offset`, e.g. STRING when the cursor is inside a string literal."""
-    return scan(text[:offset]).state
+    opened = open_at(text, offset)
+    return CODE if opened is None else opened[0]
 
 
 def problem(text: str, state: str = CODE) -> tuple[int, str] | None:

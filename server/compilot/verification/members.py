@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from compilot.context.lexer import IDENT, PUNCT, tokenize
+from compilot.lexer import IDENT, PUNCT, tokenize
 
 from .checker import JavaChecker
 from .protocol import Members
