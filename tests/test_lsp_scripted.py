@@ -160,3 +160,17 @@ async def test_ghost_text_and_the_list_at_one_place_share_one_generation(client:
     await asyncio.sleep(0.3)
     assert len([s for s in client.statuses if "latencyMs" in s]) == before + 1
     close_text(client, uri)
+
+
+async def test_asking_the_same_again_asks_the_engine_again(client: LanguageClient):
+    """Only the other kind of request shares a finished generation: the same kind at the same place (the
+    user asks again, or the backend was down) gets a new one."""
+    text, line = scripted(["return x * 2;"])
+    uri = open_doc(client, "Twice.java", text)
+    await asyncio.sleep(0.3)
+    before = len([s for s in client.statuses if "latencyMs" in s])
+    assert await inline(client, uri, line) == ["return x * 2;"]
+    assert await inline(client, uri, line) == ["return x * 2;"]
+    await asyncio.sleep(0.3)
+    assert len([s for s in client.statuses if "latencyMs" in s]) == before + 2
+    close_text(client, uri)

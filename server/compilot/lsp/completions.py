@@ -4,7 +4,8 @@ An editor often asks for both kinds at one cursor: VS Code, at a trigger charact
 text and for the list together, and the newest request would cancel the other's generation (the worker runs
 one at a time). So the two kinds share: a request at the document version and offset of a generation that
 runs (or answered in the last `SHARE_S` with something to offer) awaits that generation instead of starting
-its own. The generation stops early only when no request waits for it any more.
+its own; a finished one answers only a kind that has not had it yet (asking the same again is asking anew).
+The generation stops early only when no request waits for it any more.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -41,12 +42,15 @@ class _Generation:
     result: asyncio.Future  # CompletionResult, or None when cancelled
     waiting: int = 0  # requests awaiting it
     done_at: float = math.inf  # time.monotonic() when it finished
+    served: set[str] = field(default_factory=set)  # the kinds of request ("inline", "list") it answered
 
-    def shareable(self, place: tuple[str, int, int]) -> bool:
+    def shareable(self, place: tuple[str, int, int], kind: str) -> bool:
         if place != self.place or self.cancel.is_set():
             return False
         if not self.result.done():
             return True
+        if kind in self.served:
+            return False
         finished = not self.result.cancelled() and self.result.exception() is None
         return (
             finished
@@ -63,7 +67,7 @@ class Completions:
         self._generation_error = ""  # the backend's last failure, shown to the user once
 
     async def inline(self, params: types.InlineCompletionParams) -> types.InlineCompletionList:
-        found = await self._complete(params.text_document.uri, params.position)
+        found = await self._complete("inline", params.text_document.uri, params.position)
         if found is None:
             return types.InlineCompletionList(items=[])
         doc, offset, result = found
@@ -73,16 +77,15 @@ class Completions:
         # The list is asked for (a `.` or Ctrl+Space): it gets blockSeconds, not the ghost text's lineSeconds;
         # a member access's line is often longer than 2 s of decoding on a loaded CPU (the e2e test's
         # `System.out.println(...)` was cut every time, so the list never came).
-        found = await self._complete(
-            params.text_document.uri, params.position, self.app.settings.block_seconds
-        )
+        uri, budget = params.text_document.uri, self.app.settings.block_seconds
+        found = await self._complete("list", uri, params.position, budget)
         if found is None:
             return types.CompletionList(is_incomplete=True, items=[])
         doc, offset, result = found
         return completion_items(doc.index, offset, result.items, result.checked, self.app.docs.encoding)
 
     async def _complete(
-        self, uri: str, position: types.Position, line_seconds: float | None = None
+        self, kind: str, uri: str, position: types.Position, line_seconds: float | None = None
     ) -> tuple[Document, int, CompletionResult] | None:
         """(document, offset, result) for a cursor, or None (nothing to offer, bad input, cancelled, not ready)."""
         app = self.app
@@ -102,12 +105,12 @@ class Completions:
             return None
         place = (uri, doc.version, offset)
         generation = self._last
-        shared = generation is not None and generation.shareable(place)
+        shared = generation is not None and generation.shareable(place, kind)
         if not shared:
             generation = self._start(doc, offset, line_seconds)
-        result = await self._await(generation)
+        result = await self._await(generation, kind)
         if shared and (result is None or not result.items):
-            result = await self._await(self._start(doc, offset, line_seconds))  # its own budget, another try
+            result = await self._await(self._start(doc, offset, line_seconds), kind)  # its own budget, again
         if result is None or doc.version != place[1] or app.docs.get(uri) is not doc:
             return None
         return doc, offset, result
@@ -120,8 +123,9 @@ class Completions:
         self._last = generation
         return generation
 
-    async def _await(self, generation: _Generation) -> CompletionResult | None:
+    async def _await(self, generation: _Generation, kind: str) -> CompletionResult | None:
         generation.waiting += 1
+        generation.served.add(kind)
         try:
             return await asyncio.shield(generation.result)
         except asyncio.CancelledError:  # $/cancelRequest: stop the generation unless another request waits
