@@ -1,4 +1,4 @@
-"""The `compilot` command: complete, check, model prepare, serve, bench.
+"""The `compilot` command: complete, check, fix, model prepare, serve, bench, train.
 
 Errors are one clear line on stderr and a non-zero exit; results go to stdout.
 """
@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from compilot.bench.run import main as bench
 
         return bench(argv[1:]) or 0
+    if argv[:1] == ["train"]:
+        from compilot.train.command import main as train
+
+        return train(argv[1:]) or 0
     args = _parser().parse_args(argv)
     _quiet_libraries()
     try:
@@ -103,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("serve", help="run the language server (stdio; --tcp HOST:PORT)")
     sub.add_parser("bench", help="run the benchmark (`compilot bench --help`; `--fix` for fix-to-compile)")
+    sub.add_parser(
+        "train", help="specialise the model to a code base with javac's verdicts (`compilot train --help`)"
+    )
     return parser
 
 
@@ -133,6 +140,7 @@ def _add_backend_arguments(command: argparse.ArgumentParser) -> None:
         help="'embedded:smollm2-135m', a model folder or Hugging Face id, a .gguf file, a served name",
     )
     command.add_argument("--backend", choices=BACKENDS, help="auto (default), torch, llamacpp, openai")
+    command.add_argument("--adapter", help="a LoRA adapter folder from `compilot train`, on top of the model")
     command.add_argument("--endpoint", help="backend openai: the server's URL (API key: $COMPILOT_API_KEY)")
 
 

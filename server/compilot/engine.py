@@ -128,7 +128,7 @@ class Engine:
         self.settings = settings
         if workspace is not None:
             self.workspace = workspace
-        backend_keys = ("model", "device", "backend", "endpoint")
+        backend_keys = ("model", "adapter", "device", "backend", "endpoint")
         if self.backend is not None and any(getattr(settings, k) != getattr(old, k) for k in backend_keys):
             self.close_backend()
         checker_keys = ("java_release", "classpath", "sourcepath", "check_timeout", "verify")

@@ -34,6 +34,12 @@ class Settings:
         "or the HF cache); with `llamacpp` a `.gguf` file; with `openai` the name the server serves (the "
         "default: its first model)",
     )
+    adapter: str = _setting(
+        "",
+        "a LoRA adapter folder that `compilot train` wrote, applied on top of `model` (torch merges it at load; "
+        "llamacpp loads its `adapter.gguf`; `openai` cannot: load it in the server); empty: none",
+        may_be_empty=True,
+    )
     backend: str = _setting(
         "auto",
         "what decodes: `llamacpp` (llama.cpp in process, the GGUF as it ships), `torch` (any Hugging Face causal "

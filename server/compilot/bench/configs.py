@@ -168,6 +168,19 @@ DEFAULT_CONFIGS = (
 )
 
 
+def with_adapter(name: str, adapter) -> str:
+    """The config `name` with a trained adapter on its model, registered as `<name>+adapter`."""
+    config = CONFIGS[name]
+    adapted = f"{name}+adapter"
+    CONFIGS[adapted] = dataclasses.replace(
+        config,
+        name=adapted,
+        description=f"{config.description}, with the adapter {adapter}",
+        changes={**config.changes, "adapter": str(adapter)},
+    )
+    return adapted
+
+
 def seed_recipe_processors() -> tuple:
     from transformers import NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
 
@@ -251,18 +264,18 @@ def build_engines(names: list[str], base: Settings) -> dict[str, BenchEngine]:
         checker, problem = start_checker(base, Workspace())
         if problem:
             print(f"compilot bench: {problem}", file=sys.stderr)
-    backends: dict[str, object] = {}
+    backends: dict[tuple[str, str], object] = {}  # (backend, adapter) -> the loaded backend
     engines: dict[str, BenchEngine] = {}
     for name in sorted(names, key=lambda n: CONFIGS[n].naive):  # a naive engine never loads the model
         config = CONFIGS[name]
+        settings = config.settings(base)
         if config.naive:
-            torch_backend = backends.get("torch")
-            lm = torch_backend.lm if torch_backend else load_model(base.model, base.device)
+            torch_backend = backends.get(("torch", settings.adapter))
+            lm = torch_backend.lm if torch_backend else load_model(base.model, base.device, settings.adapter)
             naive = RecordingSampler(NaiveSampler(lm))
             engines[name] = BenchEngine(config, base, naive, ColdJavac(base.classpath, base.sourcepath))
             continue
-        settings = config.settings(base)
-        kind = resolve_backend(settings.backend, settings.model)
+        kind = (resolve_backend(settings.backend, settings.model), settings.adapter)
         if kind not in backends:
             backends[kind] = load_backend(settings)
         engines[name] = BenchEngine(config, base, RecordingSampler(backends[kind]), checker)

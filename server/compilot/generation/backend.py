@@ -139,13 +139,19 @@ def load_backend(settings) -> Backend:
     if name == "openai":
         from compilot.generation.completions import connect_openai
 
+        if settings.adapter:
+            raise ModelLoadError(
+                "backend openai decodes with the server's model: load the adapter there (llama.cpp's server: "
+                f"`--lora {settings.adapter}/adapter.gguf`), and clear the adapter setting"
+            )
+
         model = "" if settings.model == EMBEDDED_MODEL else settings.model
         return connect_openai(settings.endpoint, model)
     if name == "llamacpp":
         from compilot.generation.llamacpp import LlamaCppBackend
 
         try:
-            return LlamaCppBackend(settings.model)
+            return LlamaCppBackend(settings.model, settings.adapter)
         except ModelLoadError as e:
             if settings.backend != "auto":
                 raise
@@ -153,7 +159,7 @@ def load_backend(settings) -> Backend:
     from compilot.generation.model import load_model
     from compilot.generation.sampler import Sampler
 
-    return Sampler(load_model(settings.model, settings.device))
+    return Sampler(load_model(settings.model, settings.device, settings.adapter))
 
 
 def finish_text(text: str, heal: str, rule: StopRule) -> str:

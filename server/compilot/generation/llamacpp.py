@@ -51,11 +51,18 @@ def gguf_for(model: str) -> Path:
     return path
 
 
-def server_params(xllamacpp, path: Path, slots: int, host: str, api_key: str):
+def server_params(xllamacpp, path: Path, slots: int, host: str, api_key: str, adapter: str = ""):
     """llama.cpp server parameters for `path` with `slots` sequences of SLOT_TOKENS each, listening on `host`
-    (a `.sock` path is a Unix socket), with `api_key` if one is given, and no log."""
+    (a `.sock` path is a Unix socket), with `api_key` if one is given, `adapter`'s GGUF LoRA applied if one is
+    given, and no log."""
     params = xllamacpp.CommonParams()
     params.model.path = str(path)
+    if adapter:
+        from compilot.generation.adapter import adapter_gguf
+
+        lora = xllamacpp.CommonAdapterLoraInfo()
+        lora.path, lora.scale = str(adapter_gguf(adapter)), 1.0
+        params.lora_adapters = [lora]
     params.n_parallel = slots
     params.n_ctx = slots * SLOT_TOKENS
     params.hostnames = [host]
@@ -92,7 +99,7 @@ class LlamaCppBackend(CompletionsBackend):
     a cold slot, which reads the whole prompt again (~4 s). Rows are drawn one request each: on a CPU a
     step over N rows costs N steps (benchmarks.md), and a lone row stops at its own end."""
 
-    def __init__(self, model: str = EMBEDDED_MODEL) -> None:
+    def __init__(self, model: str = EMBEDDED_MODEL, adapter: str = "") -> None:
         try:
             import xllamacpp
         except ImportError as e:
@@ -103,7 +110,7 @@ class LlamaCppBackend(CompletionsBackend):
         path = gguf_for(model)
         self._dir = tempfile.mkdtemp(prefix="compilot-llama-")  # 0700: only this user can reach the socket
         key = secrets.token_urlsafe(24)
-        params = server_params(xllamacpp, path, SLOTS, os.path.join(self._dir, "llama.sock"), key)
+        params = server_params(xllamacpp, path, SLOTS, os.path.join(self._dir, "llama.sock"), key, adapter)
         params.n_batch = params.n_ubatch = BATCH_TOKENS
         params.cache_ram_mib = HOST_CACHE_MIB
         params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no spinning: javac checks on the same cores

@@ -101,8 +101,9 @@ def prepare_embedded_model() -> Path:
     return target
 
 
-def load_model(name: str = EMBEDDED_MODEL, device: str = "auto") -> LoadedModel:
-    """Load a causal LM for generation: fp32 on CPU, fp16 on CUDA, in eval mode."""
+def load_model(name: str = EMBEDDED_MODEL, device: str = "auto", adapter: str = "") -> LoadedModel:
+    """Load a causal LM for generation: fp32 on CPU, fp16 on CUDA, in eval mode; with `adapter` (a LoRA
+    folder from `compilot train`) merged in."""
     dev = resolve_device(device)
     folder: str | Path = prepare_embedded_model() if name == EMBEDDED_MODEL else name
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -118,5 +119,9 @@ def load_model(name: str = EMBEDDED_MODEL, device: str = "auto") -> LoadedModel:
         ) from e
     except Exception as e:
         raise ModelLoadError(f"could not load model {name!r}: {e}") from e
+    if adapter:
+        from compilot.generation.adapter import merge_adapter
+
+        model = merge_adapter(model, adapter)
     model.to(dev).eval()
     return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=dev)

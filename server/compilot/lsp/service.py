@@ -154,7 +154,8 @@ class Compilot:
         if self.engine is not None:
             await self.worker.run(self.engine.update_settings, new)
             self.diagnostics.warn_checker(self.engine.checker_problem)
-        if reload and ((new.model, new.device) != (old.model, old.device) or self.state == "error"):
+        model = (new.model, new.adapter, new.device) != (old.model, old.adapter, old.device)
+        if reload and (model or self.state == "error"):
             self.start_loading()
 
     def _report_paths(self, new: Settings, old: Settings) -> None:
