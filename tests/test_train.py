@@ -75,7 +75,7 @@ def test_rft_writes_an_adapter_the_model_setting_loads(repo, tmp_path, tiny_mode
     rows = [json.loads(line) for line in (out / "rft-data.jsonl").read_text().splitlines()]
     assert sum(r["source"] == "original" for r in rows) == 6
     split = Split.read(out)
-    assert rows and not any(split.held_out(r["id"].rsplit(":", 1)[0]) for r in rows)  # train files only
+    assert rows and not any(split.held_out(r["id"].rsplit(":", 2)[0]) for r in rows)  # train files only
 
     names = {t.name for t in gguf.GGUFReader(out / "adapter.gguf").tensors}
     assert "blk.0.attn_v.weight.lora_a" in names and "blk.1.ffn_down.weight.lora_b" in names

@@ -353,14 +353,15 @@ def file_cases(text: str, filename: str, source_id: str, prefix: str, rng: rando
         options = list(options)
         rng.shuffle(options)
         for begin, end in options[:8]:
-            case = _cut(text, begin, end, f"{prefix}-{short}", filename, source_id)
+            case = cut(text, begin, end, f"{prefix}-{short}", filename, source_id)
             if _context_kind(case) in _WANTED_CONTEXT[short]:
                 out[case.kind] = case
                 break
     return out
 
 
-def _cut(text: str, begin: int, end: int, kind: str, filename: str, source_id: str) -> Case:
+def cut(text: str, begin: int, end: int, kind: str, filename: str, source_id: str) -> Case:
+    """The case of `text` with `text[begin:end]` cut out, the cursor where it was (id: source:line:column)."""
     line_no = text.count("\n", 0, begin) + 1
     col = begin - (text.rfind("\n", 0, begin) + 1) + 1
     return Case(

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from compilot.bench.cases import jdk_sources, repo_sources, statement_lines
+from compilot.bench.cases import cut, jdk_sources, repo_sources, statement_lines
 from compilot.context import classify
 from compilot.generation.backend import split_heal
 
@@ -67,7 +67,7 @@ def sources(source: str, seed: int) -> Iterator[tuple[str, str, str]]:
 class Prompt:
     """One statement line to complete: the file without it, where it goes, and the model's prompt there."""
 
-    id: str
+    id: str  # source id:line:column, as the benchmark's cases
     document: str  # the file with the line's content cut out
     offset: int  # where it goes (after its indentation)
     expected: str  # the line's content as the file had it
@@ -96,14 +96,10 @@ def line_prompts(
             continue
         rng.shuffle(lines)
         for line in lines[:per_file]:
-            document = text[: line.code_start] + text[line.end :]
-            context = classify(document, line.code_start, prompt_chars, prompt_style)
+            case = cut(text, line.code_start, line.end, "statement", filename, source_id)
+            context = classify(case.document, case.offset, prompt_chars, prompt_style)
             if not context.completes:
                 continue
             body, heal = split_heal(context.prefix)
-            line_no = text.count("\n", 0, line.code_start) + 1
-            expected = text[line.code_start : line.end]
-            out.append(
-                Prompt(f"{source_id}:{line_no}", document, line.code_start, expected, filename, body, heal)
-            )
+            out.append(Prompt(case.id, case.document, case.offset, case.expected, filename, body, heal))
     return out[:n]
