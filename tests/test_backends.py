@@ -189,3 +189,34 @@ def test_auto_falls_back_to_torch_when_llama_cpp_cannot_load(monkeypatch, embedd
     assert load_backend(Settings(backend="auto", device="cpu")).name == "torch"
     with pytest.raises(ModelLoadError, match="could not load it"):
         load_backend(Settings(backend="llamacpp"))
+
+
+def test_the_embedded_gguf_as_q8_0_holds_the_same_weights_and_header(tmp_path):
+    """llama.cpp loads the embedded model with its Q4_1 tensors requantized to Q8_0 (faster to prefill):
+    every other tensor and header field as shipped, each Q8_0 value within half a Q8_0 step of its Q4_1 one."""
+    import gguf
+    import numpy as np
+
+    from compilot.generation.model import embedded_gguf
+    from compilot.generation.requantize import write_q8_0
+
+    shipped = gguf.GGUFReader(str(embedded_gguf()))
+    written = gguf.GGUFReader(str(write_q8_0(embedded_gguf(), tmp_path / "q8.gguf")))
+    assert not list(tmp_path.glob("*.partial-*"))
+    fields = {name: f.contents() for name, f in shipped.fields.items() if not name.startswith("GGUF.")}
+    fields[gguf.Keys.General.FILE_TYPE] = int(gguf.LlamaFileType.MOSTLY_Q8_0)
+    assert {
+        name: f.contents() for name, f in written.fields.items() if not name.startswith("GGUF.")
+    } == fields
+    assert [t.name for t in written.tensors] == [t.name for t in shipped.tensors]
+    for old, new in zip(shipped.tensors, written.tensors, strict=True):
+        assert list(new.shape) == list(old.shape)
+        if old.tensor_type != gguf.GGMLQuantizationType.Q4_1:
+            assert new.tensor_type == old.tensor_type and np.array_equal(new.data, old.data)
+            continue
+        assert new.tensor_type == gguf.GGMLQuantizationType.Q8_0
+        before = gguf.quants.dequantize(old.data, old.tensor_type).reshape(-1, 32)
+        after = gguf.quants.dequantize(new.data, new.tensor_type).reshape(-1, 32)
+        step = np.abs(before).max(axis=1, keepdims=True) / 127  # a Q8_0 block's scale
+        # half a step, plus the scale stored as float16 (up to 127 steps x 2^-11 of a step each)
+        assert np.all(np.abs(after - before) <= step * (0.5 + 127 * 2**-11) + 1e-7)

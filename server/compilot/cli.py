@@ -102,7 +102,10 @@ def _parser() -> argparse.ArgumentParser:
 
     model = sub.add_parser("model", help="manage the model")
     model_sub = model.add_subparsers(required=True, metavar="ACTION")
-    prepare = model_sub.add_parser("prepare", help="convert and cache the embedded model, print where it is")
+    prepare = model_sub.add_parser(
+        "prepare",
+        help="convert and cache the embedded model (torch's and llama.cpp's copies), print where they are",
+    )
     prepare.set_defaults(run=_prepare)
 
     sub.add_parser("serve", help="run the language server (stdio; --tcp HOST:PORT)")
@@ -259,11 +262,15 @@ def _workspace(file: Path) -> Workspace:
 
 
 def _prepare(args) -> int:
+    import importlib.util
+
     from compilot.generation.backend import ModelLoadError
-    from compilot.generation.model import prepare_embedded_model
+    from compilot.generation.model import prepare_embedded_gguf, prepare_embedded_model
 
     try:
-        print(prepare_embedded_model())
+        print(prepare_embedded_model())  # what torch loads
+        if importlib.util.find_spec("xllamacpp"):
+            print(prepare_embedded_gguf())  # what llama.cpp loads
     except ModelLoadError as e:
         raise UserError(str(e)) from e
     return 0

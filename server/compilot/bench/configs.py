@@ -25,9 +25,18 @@ class Config:
 
     def settings(self, base: Settings) -> Settings:
         known = {f.name for f in dataclasses.fields(base)}
-        return dataclasses.replace(base, **{k: v for k, v in self.changes.items() if k in known})
+        return dataclasses.replace(base, **{k: v for k, v in self.resolved().items() if k in known})
+
+    def resolved(self) -> dict:
+        """`changes` with SHIPPED_GGUF replaced by that file's path (found only when a config asks for it)."""
+        if self.changes.get("model") != SHIPPED_GGUF:
+            return self.changes
+        from compilot.generation.model import embedded_gguf
+
+        return {**self.changes, "model": str(embedded_gguf())}
 
 
+SHIPPED_GGUF = "shipped"  # the model of `llamacpp-q4_1`: the embedded GGUF as its package ships it (Q4_1)
 LOCAL_SERVER = (
     "local"  # the endpoint of `openai-local`: a server the benchmark starts (bench/llama_server.py)
 )
@@ -96,8 +105,13 @@ CONFIGS: dict[str, Config] = {
         ),
         Config(
             "llamacpp",
-            "defaults on the llamacpp backend (the GGUF as it ships, Q4_1)",
+            "defaults on the llamacpp backend (the embedded GGUF's Q4_1 tensors as Q8_0)",
             {"backend": "llamacpp"},
+        ),
+        Config(
+            "llamacpp-q4_1",
+            "the llamacpp backend on the embedded GGUF as its package ships it (Q4_1: slower to read a prompt)",
+            {"backend": "llamacpp", "model": SHIPPED_GGUF},
         ),
         Config(
             "llamacpp-window",

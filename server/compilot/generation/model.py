@@ -70,6 +70,22 @@ def embedded_gguf() -> Path:
     return path
 
 
+def prepare_embedded_gguf() -> Path:
+    """The embedded GGUF with its Q4_1 tensors as Q8_0 (generation/requantize.py: the same weights, read
+    faster by llama.cpp), written once to the user's cache directory (~15 s)."""
+    target = cache_dir() / "models" / GGUF_FILE.replace(".Q4_1.", ".Q8_0.")
+    if target.exists():
+        return target
+    from compilot.generation.requantize import write_q8_0
+
+    source = embedded_gguf()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return write_q8_0(source, target)
+    except Exception as e:  # a corrupt file or a missing `gguf` package
+        raise ModelLoadError(f"could not convert the embedded model {source} to Q8_0: {e}") from e
+
+
 def prepare_embedded_model() -> Path:
     """Convert the packaged GGUF file to safetensors once, and return the folder."""
     target = embedded_model_dir()
