@@ -87,6 +87,34 @@ def test_rft_writes_an_adapter_the_model_setting_loads(repo, tmp_path, tiny_mode
         assert not torch.equal(base.model(ids).logits, adapted.model(ids).logits)  # the adapter is merged in
 
 
+def test_the_trainer_learns_the_completion_as_inference_sees_it_and_no_end_of_text(tiny_model_dir, tmp_path):
+    """The loss is on the completion's tokens only, the prompt is tokenized alone (as the engine sends it),
+    and no end-of-text token follows the line: with one, the adapter learned to end the text after a line
+    break and answered empty lines."""
+    from transformers import AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    from compilot.train.lora import Run, trainer_arguments
+    from compilot.train.rft import sft_dataset
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rows = [
+        {"prompt": "class A {\n    int f() {", "completion": "\n        return 1;\n"},
+        {"prompt": "x" * 4000, "completion": "\n        y();\n"},  # too long: left out
+    ]
+    args = SFTConfig(
+        **trainer_arguments(Run(tmp_path, deadline=0.0)), max_length=64, completion_only_loss=True
+    )
+    trainer = SFTTrainer(model=str(tiny_model_dir), args=args, train_dataset=sft_dataset(tokenizer, rows, 64))
+    assert len(trainer.train_dataset) == 1
+    example = trainer.train_dataset[0]
+    prompt = tokenizer(rows[0]["prompt"], add_special_tokens=False)["input_ids"]
+    completion = tokenizer(rows[0]["completion"], add_special_tokens=False)["input_ids"]
+    assert example["input_ids"] == prompt + completion  # nothing appended, no token merged across the cut
+    assert tokenizer.eos_token_id not in example["input_ids"]
+    assert example["labels"] == [-100] * len(prompt) + completion
+
+
 def test_resume_goes_on_from_the_last_checkpoint_and_its_samples(repo, tmp_path, tiny_model_dir, capsys):
     out = tmp_path / "adapter"
     assert train(repo, out, tiny_model_dir, "--max-steps", "2", "--save-steps", "1") == 0

@@ -78,19 +78,40 @@ def load_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def sft_dataset(tokenizer, rows: list[dict], max_length: int):
+    """The rows as trl's SFTTrainer takes them ready-made: the prompt's tokens as the engine sends them (the
+    prompt tokenized alone, no special tokens), then the completion's, with a mask that puts the loss on the
+    completion only, and nothing after it. Left to tokenize, trl appends the end-of-text token to every
+    completion; a line's completion ends with its line break, so the first CPU run's adapter learned that a
+    line break ends the text and answered empty lines. Rows of `max_length` tokens or more are left out
+    (truncating would cut the completion, the only part with a loss)."""
+    from datasets import Dataset
+
+    examples = []
+    for r in rows:
+        prompt = tokenizer(r["prompt"], add_special_tokens=False)["input_ids"]
+        completion = tokenizer(r["completion"], add_special_tokens=False)["input_ids"]
+        if len(prompt) + len(completion) < max_length:
+            examples.append(
+                {
+                    "input_ids": prompt + completion,
+                    "completion_mask": [0] * len(prompt) + [1] * len(completion),
+                }
+            )
+    return Dataset.from_list(examples)
+
+
 def fine_tune(
     model_dir: Path, rows: list[dict], run: Run, write: Callable[[str], None], max_length: int
 ) -> dict:
     """LoRA fine-tuning on the rows (loss on the completions only); the adapter is saved to `run.out`."""
-    from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    fitting = [r for r in rows if len(tokenizer(r["prompt"] + r["completion"])["input_ids"]) < max_length]
-    if len(fitting) < len(rows):  # truncating would cut the completion, the only part with a loss
-        write(f"{len(rows) - len(fitting)} of {len(rows)} rows are longer than {max_length} tokens: left out")
-    dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in fitting])
+    dataset = sft_dataset(tokenizer, rows, max_length)
+    if len(dataset) < len(rows):
+        write(f"{len(rows) - len(dataset)} of {len(rows)} rows are longer than {max_length} tokens: left out")
     args = SFTConfig(
         **trainer_arguments(run),
         max_length=max_length,
@@ -98,5 +119,5 @@ def fine_tune(
     )
     return {
         **fit(SFTTrainer, run, model=str(model_dir), args=args, train_dataset=dataset),
-        "rows": len(fitting),
+        "rows": len(dataset),
     }
