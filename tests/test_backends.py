@@ -220,3 +220,21 @@ def test_the_embedded_gguf_as_q8_0_holds_the_same_weights_and_header(tmp_path):
         step = np.abs(before).max(axis=1, keepdims=True) / 127  # a Q8_0 block's scale
         # half a step, plus the scale stored as float16 (up to 127 steps x 2^-11 of a step each)
         assert np.all(np.abs(after - before) <= step * (0.5 + 127 * 2**-11) + 1e-7)
+
+
+def test_a_killed_processs_socket_folder_is_removed_by_the_next_start(tmp_path, monkeypatch):
+    import tempfile
+
+    from compilot.generation import llamacpp
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead = tmp_path / f"{llamacpp.SOCKET_DIR_PREFIX}{int(ended.stdout)}-abc"
+    alive = tmp_path / f"{llamacpp.SOCKET_DIR_PREFIX}{os.getppid()}-def"
+    mine = tmp_path / f"{llamacpp.SOCKET_DIR_PREFIX}{os.getpid()}-ghi"
+    other = tmp_path / "compilot-llama-notapid-x"
+    for folder in (dead, alive, mine, other):
+        folder.mkdir()
+        (folder / "llama.sock").write_text("")
+    llamacpp._remove_dead_sockets()
+    assert not dead.exists() and alive.exists() and mine.exists() and other.exists()

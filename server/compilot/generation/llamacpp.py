@@ -33,6 +33,7 @@ SLOTS = 4  # llama.cpp sequences: one per recent document, so its prompt stays c
 SLOT_TOKENS = 3072  # an outline prompt of `promptChars` 3000 is ~1300 tokens; bodies add up to 160
 HOST_CACHE_MIB = 256  # prompts of documents no slot holds, kept in memory by llama.cpp (default 8 GiB)
 BATCH_TOKENS = 512
+SOCKET_DIR_PREFIX = "compilot-llama-"  # then the pid of the process that owns the socket
 PREFILL_CHARS = 600  # ~180 tokens a piece (a cancel waits for at most one piece, ~0.9 s on 2 cores)
 
 
@@ -109,7 +110,9 @@ class LlamaCppBackend(CompletionsBackend):
                 "x86-64 and arm64 on Linux, macOS and Windows; elsewhere use backend torch)"
             ) from e
         path = gguf_for(model)
-        self._dir = tempfile.mkdtemp(prefix="compilot-llama-")  # 0700: only this user can reach the socket
+        _remove_dead_sockets()
+        # 0700: only this user can reach the socket; the pid in the name lets a later start remove it
+        self._dir = tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-")
         key = secrets.token_urlsafe(24)
         params = server_params(xllamacpp, path, SLOTS, os.path.join(self._dir, "llama.sock"), key, adapter)
         params.n_batch = params.n_ubatch = BATCH_TOKENS
@@ -184,6 +187,21 @@ class LlamaCppBackend(CompletionsBackend):
         server, self._server = getattr(self, "_server", None), None
         del server  # its destructor stops the loop and frees the model
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _remove_dead_sockets() -> None:
+    """Remove the socket folders of backends whose process ended without closing them (killed by its editor,
+    say): close() removes a folder, a kill does not, and they would pile up in the temp directory."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SOCKET_DIR_PREFIX}*-*"):
+        pid = folder.name[len(SOCKET_DIR_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            pass
 
 
 def _gbnf_char(char: str) -> str:
