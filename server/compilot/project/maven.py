@@ -79,7 +79,6 @@ class Pom:
     group: str
     artifact: str
     version: str
-    packaging: str = "jar"
     properties: dict[str, str] = field(default_factory=dict)
     managed: dict[tuple[str, str], Dependency] = field(default_factory=dict)
     dependencies: list[Dependency] = field(default_factory=list)
@@ -121,7 +120,6 @@ class Maven:
             group=_text(root, "groupId") or pg,
             artifact=_text(root, "artifactId"),
             version=_text(root, "version") or pv,
-            packaging=_text(root, "packaging") or "jar",
         )
         if parent is not None:
             pom.properties.update(parent.properties)
