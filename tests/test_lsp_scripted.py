@@ -126,6 +126,23 @@ async def test_the_diagnostics_setting_turns_publishing_off_and_on(client: Langu
     close_text(client, uri)
 
 
+async def test_a_new_endpoint_loads_the_backend_with_a_loading_status(client: LanguageClient):
+    """backend and endpoint are backend settings like model: a change shows "loading", then "ready"."""
+    for endpoint in ("http://127.0.0.1:9/v1", ""):
+        seen = len(client.statuses)
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"compilot": {"samples": 3, "endpoint": endpoint}})
+        )
+        await wait_for(
+            lambda s=seen: any(x["state"] == "ready" for x in client.statuses[s:]), 30, "ready again"
+        )
+        assert [s["state"] for s in client.statuses[seen:]][:2] == ["loading", "ready"]
+    text, line = scripted(["return x + 1;"])
+    uri = open_doc(client, "Twice.java", text)
+    assert await inline(client, uri, line) == ["return x + 1;"]
+    close_text(client, uri)
+
+
 async def test_a_broken_build_file_does_not_stop_checking(client: LanguageClient):
     """The workspace's pom.xml is not XML: its folder is read as plain sources, and javac still checks."""
     uri = open_doc(client, "Odd.java", "class Odd {\n    int one() {\n        return true;\n    }\n}\n")

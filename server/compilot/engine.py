@@ -30,7 +30,7 @@ from compilot.generation.backend import (
 from compilot.guidance import Place, guide
 from compilot.project.discover import Workspace
 from compilot.ranking import rank
-from compilot.settings import Settings
+from compilot.settings import BACKEND_FIELDS, Settings
 from compilot.verification.checker import CheckerError, JavaChecker
 from compilot.verification.diagnostics import Diagnostic
 from compilot.verification.members import MemberIndex
@@ -128,8 +128,7 @@ class Engine:
         self.settings = settings
         if workspace is not None:
             self.workspace = workspace
-        backend_keys = ("model", "adapter", "device", "backend", "endpoint")
-        if self.backend is not None and any(getattr(settings, k) != getattr(old, k) for k in backend_keys):
+        if self.backend is not None and any(getattr(settings, k) != getattr(old, k) for k in BACKEND_FIELDS):
             self.close_backend()
         checker_keys = ("java_release", "classpath", "sourcepath", "check_timeout", "verify")
         if self._given_checker is not None:

@@ -15,6 +15,7 @@ from compilot.generation.backend import BACKENDS, SamplingConfig
 
 EMBEDDED_MODEL = "embedded:smollm2-135m"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+BACKEND_FIELDS = ("model", "adapter", "device", "backend", "endpoint")  # a change loads the backend anew
 
 
 def _setting(default, doc: str, **schema):

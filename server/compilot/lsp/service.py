@@ -26,7 +26,7 @@ from compilot.lsp.documents import Documents
 from compilot.lsp.fixes import Fixes
 from compilot.lsp.worker import Worker
 from compilot.project.discover import BUILD_FILE_NAMES, Workspace, discover
-from compilot.settings import Settings, path_problems
+from compilot.settings import BACKEND_FIELDS, Settings, path_problems
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -154,8 +154,8 @@ class Compilot:
         if self.engine is not None:
             await self.worker.run(self.engine.update_settings, new)
             self.diagnostics.warn_checker(self.engine.checker_problem)
-        model = (new.model, new.adapter, new.device) != (old.model, old.adapter, old.device)
-        if reload and (model or self.state == "error"):
+        backend = any(getattr(new, k) != getattr(old, k) for k in BACKEND_FIELDS)
+        if reload and (backend or self.state == "error"):
             self.start_loading()
 
     def _report_paths(self, new: Settings, old: Settings) -> None:
