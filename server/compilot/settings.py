@@ -43,7 +43,7 @@ class Settings:
     )
     backend: str = _setting(
         "auto",
-        "what decodes: `llamacpp` (llama.cpp in process, the GGUF as it ships), `torch` (any Hugging Face causal "
+        "what decodes: `llamacpp` (llama.cpp in process, the embedded GGUF as Q8_0), `torch` (any Hugging Face causal "
         "LM, GPUs), `openai` (an OpenAI-compatible server, see the README's Backends); `auto`: torch on a CUDA GPU, else "
         "llamacpp (torch where the `xllamacpp` wheel is not installed)",
         choices=BACKENDS,
