@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from compilot.cache import cache_dir
 from compilot.fix.edits import Fix
 from compilot.verification.diagnostics import Diagnostic
 from compilot.verification.jdk import find_jdk
@@ -163,5 +164,4 @@ def workspace_index(roots: tuple[str, ...], max_files: int = 5000) -> dict[str, 
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "compilot" / "fix"
+    return cache_dir() / "fix"

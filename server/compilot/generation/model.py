@@ -17,6 +17,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
+from compilot.cache import cache_dir  # noqa: E402
 from compilot.generation.backend import ModelLoadError  # noqa: E402
 from compilot.settings import EMBEDDED_MODEL  # noqa: E402
 
@@ -30,11 +31,6 @@ class LoadedModel:
     tokenizer: object
     name: str
     device: torch.device
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "compilot"
 
 
 def embedded_model_dir() -> Path:

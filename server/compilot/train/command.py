@@ -201,7 +201,7 @@ def model_folder(model: str) -> Path:
 
 
 def default_out(source: str, method: str) -> Path:
-    from compilot.generation.model import cache_dir
+    from compilot.cache import cache_dir
 
     name = "jdk" if source == "jdk" else Path(source).name
     return cache_dir() / "adapters" / f"{name}-{method}"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from compilot.cache import cache_dir
+
 from .errors import CheckerError, JdkNotFoundError
 
 CHECKER_CLASS = "CompilotChecker"
@@ -81,8 +83,7 @@ def checker_source() -> str:
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "compilot" / "checker"
+    return cache_dir() / "checker"
 
 
 def build_checker(jdk: Jdk) -> Path:
