@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from compilot.blocks import block_closing, complete_body, expect_return
+from compilot.cache import cache_dir
 from compilot.candidate import Candidate
 from compilot.context import classify
 from compilot.context.prompt import OUTLINE, document_prompt
@@ -63,6 +64,8 @@ def start_checker(settings: Settings, workspace: Workspace) -> tuple[JavaChecker
             timeout=settings.check_timeout,
             project=workspace.paths_for if workspace.modules else None,
         )
+        if settings.class_cache and workspace.modules:
+            checker.use_class_cache(workspace.modules, cache_dir() / "classes")
         checker.warm_up()
         return checker, ""
     except CheckerError as e:

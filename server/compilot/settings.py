@@ -138,6 +138,12 @@ class Settings:
     sourcepath: tuple[str, ...] = _setting(
         (), "source roots, before those the language server finds in the workspace folders"
     )
+    class_cache: bool = _setting(
+        True,
+        "compile the build's own sources once in the background (javac `-proc:none`, class files in the "
+        "user's cache folder, never the workspace), so checks read class files instead of re-reading every "
+        "source a file uses; a source saved later is read from source again",
+    )
     prompt: str = _setting(
         "outline",
         "what the model reads: `outline` (package, imports, the class with every other member's body elided, "

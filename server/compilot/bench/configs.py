@@ -141,6 +141,11 @@ CONFIGS: dict[str, Config] = {
             "samples",
             {"javac_feedback": True},
         ),
+        Config(
+            "no-class-cache",
+            "defaults with the build's own sources read from source at every check (classCache false)",
+            {"class_cache": False},
+        ),
         Config("no-guards", "defaults without the degeneration guards", {"guards": False}),
         Config("no-best-of-n", "defaults with one (greedy) sample", {"samples": 1}),
         Config("no-verify", "defaults without javac checking", {"verify": False}),

@@ -1,0 +1,106 @@
+"""The class cache on a real two-module Maven reactor (Debian's jars): the workspace's own sources compiled once,
+checks reading their class files with the same diagnostics, a source saved later read from source again, a
+root that does not compile left to its sources, and nothing written into the workspace."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from compilot.project.discover import discover
+from compilot.verification.checker import JavaChecker
+from projects import SOURCES, maven_project, user_home
+
+SHELF = "app/src/main/java/org/acme/app/Shelf.java"
+CATALOG = "core/src/main/java/org/acme/core/Catalog.java"
+SHELF_TEST = "app/src/test/java/org/acme/app/ShelfTest.java"
+
+
+@pytest.fixture
+def shop(tmp_path):
+    root = maven_project(tmp_path / "shop")
+    return root, discover([str(root)], user_home(tmp_path) / ".m2" / "repository")
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+def errors(checker: JavaChecker, root: Path, name: str, text: str | None = None) -> list[str]:
+    path = root / name
+    return [
+        d.message for d in checker.check(path.read_text() if text is None else text, str(path)) if d.is_error
+    ]
+
+
+def test_checks_read_the_compiled_classes_with_the_same_diagnostics(shop, tmp_path):
+    root, workspace = shop
+    before = snapshot(root)
+    wrong = SOURCES[SHELF].replace("catalog.titles().size()", "catalog.count()")
+    with (
+        JavaChecker(project=workspace.paths_for) as plain,
+        JavaChecker(project=workspace.paths_for) as cached,
+    ):
+        cache = cached.use_class_cache(workspace.modules, tmp_path / "classes")
+        cache.wait(120)
+        main_roots = {r for m in workspace.modules for r in m.main_sources}
+        assert main_roots <= set(cache.ready())
+        paths = cached.paths(str(root / SHELF))
+        assert str(cache.runs[0].folder) in paths[1].split(os.pathsep)  # core's classes on app's class path
+        assert list((cache.runs[0].folder / "org" / "acme" / "core").glob("Catalog.class"))
+        for name in SOURCES:
+            assert errors(cached, root, name) == errors(plain, root, name) == [], name
+        assert errors(cached, root, SHELF, wrong) == errors(plain, root, SHELF, wrong) != []
+    assert snapshot(root) == before  # class files go to the cache folder only
+
+
+def test_a_source_saved_after_the_compile_is_read_from_source(shop, tmp_path):
+    root, workspace = shop
+    with JavaChecker(project=workspace.paths_for) as checker:
+        checker.use_class_cache(workspace.modules, tmp_path / "classes").wait(120)
+        assert errors(checker, root, SHELF) == []
+        catalog = root / CATALOG
+        time.sleep(1.1)  # a later modification time than the class file's, at any file system's resolution
+        catalog.write_text(
+            SOURCES[CATALOG].replace(
+                "public ImmutableList<String> titles()", "ImmutableList<String> titles()"
+            )
+        )
+        assert any(
+            "titles()" in e for e in errors(checker, root, SHELF)
+        )  # no longer public: javac read the source
+
+
+def test_a_root_that_does_not_compile_stays_with_its_sources(shop, tmp_path):
+    root, workspace = shop
+    (root / SHELF_TEST).write_text(SOURCES[SHELF_TEST].replace("shelf.size()", "shelf.count()"))
+    with JavaChecker(project=workspace.paths_for) as checker:
+        cache = checker.use_class_cache(workspace.modules, tmp_path / "classes")
+        cache.wait(120)
+        tests = {r for m in workspace.modules for r in m.test_sources}
+        assert tests and not tests & set(cache.ready())
+        assert any("count()" in e for e in errors(checker, root, SHELF_TEST))
+        assert errors(checker, root, SHELF_TEST, SOURCES[SHELF_TEST]) == []
+    assert not list((tmp_path / "classes").glob("*.partial-*"))
+
+
+def test_the_class_cache_setting_turns_it_off(shop):
+    from compilot.engine import start_checker
+    from compilot.settings import Settings
+
+    _, workspace = shop
+    on, _ = start_checker(Settings(), workspace)
+    off, _ = start_checker(Settings(class_cache=False), workspace)
+    try:
+        assert on.class_cache is not None and off.class_cache is None
+    finally:
+        on.close()
+        off.close()
