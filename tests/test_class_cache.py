@@ -92,15 +92,26 @@ def test_a_root_that_does_not_compile_stays_with_its_sources(shop, tmp_path):
     assert not list((tmp_path / "classes").glob("*.partial-*"))
 
 
-def test_the_class_cache_setting_turns_it_off(shop):
+def test_the_class_cache_setting_turns_it_off_and_the_sourcepath_setting_gets_one(shop):
     from compilot.engine import start_checker
+    from compilot.project.discover import Workspace
     from compilot.settings import Settings
 
-    _, workspace = shop
+    root, workspace = shop
+    core = workspace.modules[[m.name for m in workspace.modules].index("core")]
     on, _ = start_checker(Settings(), workspace)
     off, _ = start_checker(Settings(class_cache=False), workspace)
+    # no build read (the benchmark's --repo, or a user without one): the setting's roots and jars
+    app = workspace.modules[[m.name for m in workspace.modules].index("app")]
+    (root / SHELF_TEST).write_text("class ShelfTest { int broken = true; }\n")  # this root cannot compile
+    roots = core.main_sources + app.test_sources
+    given, _ = start_checker(Settings(sourcepath=roots, classpath=core.main_classpath), Workspace())
     try:
         assert on.class_cache is not None and off.class_cache is None
+        given.class_cache.wait(120)
+        assert set(given.class_cache.ready()) == set(core.main_sources)
+        assert given.class_cache.folders_for(core.main_sources)[0] in given.paths(str(root / CATALOG))[1]
+        assert errors(given, root, CATALOG) == []
     finally:
-        on.close()
-        off.close()
+        for checker in (on, off, given):
+            checker.close()

@@ -30,6 +30,7 @@ from compilot.generation.backend import (
 )
 from compilot.guidance import Place, guide
 from compilot.project.discover import Workspace
+from compilot.project.module import Module
 from compilot.ranking import rank
 from compilot.settings import BACKEND_FIELDS, Settings
 from compilot.verification.checker import CheckerError, JavaChecker
@@ -64,8 +65,13 @@ def start_checker(settings: Settings, workspace: Workspace) -> tuple[JavaChecker
             timeout=settings.check_timeout,
             project=workspace.paths_for if workspace.modules else None,
         )
-        if settings.class_cache and workspace.modules:
-            checker.use_class_cache(workspace.modules, cache_dir() / "classes")
+        # the sourcepath setting's roots too, one by one (a test root that does not compile keeps main's)
+        modules = list(workspace.modules) + [
+            Module("sourcepath", "", "settings", main_sources=(root,), dependency_sources=settings.sourcepath)
+            for root in settings.sourcepath
+        ]
+        if settings.class_cache and modules:
+            checker.use_class_cache(modules, cache_dir() / "classes")
         checker.warm_up()
         return checker, ""
     except CheckerError as e:

@@ -12,7 +12,7 @@ class Module:
 
     name: str
     root: str  # the folder holding its build file
-    tool: str  # "maven", "gradle", "eclipse", "folder"
+    tool: str  # "maven", "gradle", "eclipse", "folder"; "settings": the sourcepath setting's roots
     main_sources: tuple[str, ...] = ()  # src/main/java, generated sources
     test_sources: tuple[str, ...] = ()
     main_classpath: tuple[str, ...] = ()  # jars and class folders: compile (and provided) scope

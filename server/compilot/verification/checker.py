@@ -107,6 +107,8 @@ class JavaChecker:
             sourcepath = tuple(dict.fromkeys(sourcepath + paths.sourcepath))
             if release is None and paths.release is not None and paths.release <= self.jdk.release:
                 release = paths.release
+        if self.class_cache is not None:
+            classpath += self.class_cache.folders_for(sourcepath)
         return (
             "" if release is None else str(release),
             os.pathsep.join(classpath),
@@ -149,13 +151,10 @@ class JavaChecker:
         """The checker JVM's process id while it runs (its memory is reported by the benchmark)."""
         return self._process.process.pid if self._process is not None and self._process.alive() else None
 
-    def use_class_cache(self, modules: Iterable[Module], folder: Path) -> ClassCache | None:
+    def use_class_cache(self, modules: Iterable[Module], folder: Path) -> ClassCache:
         """Compile the modules' own sources into `folder` in the background, and from then on check against
         their class files (class_cache.py: the same diagnostics, without re-reading those sources)."""
-        if self.project is None:
-            return None
-        self.class_cache = ClassCache(self.project, modules, self.jdk.javac, folder)
-        self.project = self.class_cache.paths_for
+        self.class_cache = ClassCache(modules, self.jdk.javac, folder, self.classpath, self._release)
         self.class_cache.start()
         return self.class_cache
 

@@ -18,11 +18,11 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from compilot.project.module import Module, Paths
+from compilot.project.module import Module
 
 log = logging.getLogger(__name__)
 
@@ -40,32 +40,41 @@ class Roots:
     folder: Path
 
 
-def plan(modules: Iterable[Module], cache: Path) -> list[Roots]:
-    """Each module's main roots, then its test roots (main's classes on their class path when compiled)."""
+def plan(
+    modules: Iterable[Module], cache: Path, classpath: tuple[str, ...] = (), release: int | None = None
+) -> list[Roots]:
+    """Each module's main roots, then its test roots (main's classes on their class path when compiled), with
+    `classpath` (the setting's jars) first and `release` (the setting's) over the module's, as checks have."""
     runs: list[Roots] = []
     for m in modules:
-        for roots, classpath, more in (
+        for roots, jars, more in (
             (m.main_sources, m.main_classpath, m.dependency_sources),
             (m.test_sources, m.test_classpath, m.main_sources + m.dependency_sources),
         ):
             if roots:
-                key = hashlib.sha256("\0".join((*roots, *classpath, str(m.release))).encode()).hexdigest()
+                jars = tuple(dict.fromkeys(classpath + jars))
+                javac_release = m.release if release is None else release
+                key = hashlib.sha256("\0".join((*roots, *jars, str(javac_release))).encode()).hexdigest()
                 sourcepath = tuple(dict.fromkeys(roots + more))
-                runs.append(Roots(roots, classpath, sourcepath, m.release, cache / key[:16]))
+                runs.append(Roots(roots, jars, sourcepath, javac_release, cache / key[:16]))
     return runs
 
 
 class ClassCache:
-    """Wraps a workspace's `paths_for` (what the checker calls per file): each compiled root's class folder
-    is added to the class path of the files that have that root on their source path. `start()` compiles in
-    a background thread, one root set after another; `close()` stops it."""
+    """The class folders of compiled source roots: `folders_for(sourcepath)` names those to add to the class
+    path of a check with that source path. `start()` compiles in a background thread, one root set after
+    another; `close()` stops it."""
 
     def __init__(
-        self, paths_for: Callable[[str], Paths], modules: Iterable[Module], javac: Path, cache: Path
+        self,
+        modules: Iterable[Module],
+        javac: Path,
+        cache: Path,
+        classpath: tuple[str, ...] = (),
+        release: int | None = None,
     ):
-        self._paths_for = paths_for
         self._javac = javac
-        self.runs = plan(modules, cache)
+        self.runs = plan(modules, cache, classpath, release)
         self._ready: dict[str, Path] = {}  # source root -> the class folder compiled from it
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -76,13 +85,10 @@ class ClassCache:
         self._thread = threading.Thread(target=self._compile_all, name="compilot-class-cache", daemon=True)
         self._thread.start()
 
-    def paths_for(self, path: str) -> Paths:
-        paths = self._paths_for(path)
+    def folders_for(self, sourcepath: Iterable[str]) -> tuple[str, ...]:
+        """The class folders compiled from these source roots, so far."""
         with self._lock:
-            folders = tuple(dict.fromkeys(str(self._ready[r]) for r in paths.sourcepath if r in self._ready))
-        if not folders:
-            return paths
-        return Paths(classpath=paths.classpath + folders, sourcepath=paths.sourcepath, release=paths.release)
+            return tuple(dict.fromkeys(str(self._ready[r]) for r in sourcepath if r in self._ready))
 
     def ready(self) -> tuple[str, ...]:
         """The source roots whose classes are compiled."""
@@ -104,7 +110,12 @@ class ClassCache:
         for run in self.runs:
             if self._stopped.is_set():
                 return
-            if self._compile(run):
+            try:
+                compiled = self._compile(run)
+            except OSError as e:  # the cache folder cannot be written: checks read the sources as before
+                log.warning("class cache: %s", e)
+                return
+            if compiled:
                 with self._lock:
                     self._ready.update((root, run.folder) for root in run.roots)
 
@@ -120,10 +131,7 @@ class ClassCache:
         fresh = run.folder.with_name(run.folder.name + f".partial-{os.getpid()}")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
-        with self._lock:  # what is compiled so far, from sources other roots of this module need
-            classpath = run.classpath + tuple(
-                dict.fromkeys(str(self._ready[r]) for r in run.sourcepath if r in self._ready)
-            )
+        classpath = run.classpath + self.folders_for(run.sourcepath)  # compiled so far, of the roots it reads
         args = [
             str(self._javac),
             "-proc:none",
@@ -164,7 +172,12 @@ class ClassCache:
             shutil.rmtree(fresh, ignore_errors=True)
             return False
         shutil.rmtree(run.folder, ignore_errors=True)
-        fresh.replace(run.folder)
+        try:
+            fresh.replace(run.folder)
+        except OSError:  # another server on the same build put its folder there first: as good as ours
+            shutil.rmtree(fresh, ignore_errors=True)
+            if not run.folder.is_dir():
+                return False
         log.info("class cache: %d sources of %s compiled", len(files), ", ".join(run.roots))
         return True
 
