@@ -79,7 +79,27 @@ def test_a_source_saved_after_the_compile_is_read_from_source(shop, tmp_path):
         )  # no longer public: javac read the source
 
 
-def test_a_root_that_does_not_compile_stays_with_its_sources(shop, tmp_path):
+def test_the_files_of_a_root_that_do_not_compile_stay_with_their_sources(shop, tmp_path):
+    """One test with an error: the root's other tests are cached, that one is not and keeps its error."""
+    root, workspace = shop
+    (root / SHELF_TEST).write_text(SOURCES[SHELF_TEST].replace("shelf.size()", "shelf.count()"))
+    other = root / SHELF_TEST.replace("ShelfTest", "LabelTest")
+    other.write_text(
+        'package org.acme.app;\n\nclass LabelTest {\n    String label = new Shelf(null).label("x");\n}\n'
+    )
+    with JavaChecker(project=workspace.paths_for) as checker:
+        cache = checker.use_class_cache(workspace.modules, tmp_path / "classes")
+        cache.wait(120)
+        tests = {r for m in workspace.modules for r in m.test_sources}
+        assert tests and tests <= set(cache.ready())
+        folder = Path(cache.folders_for(tests)[0]) / "org" / "acme" / "app"
+        assert (folder / "LabelTest.class").is_file() and not (folder / "ShelfTest.class").exists()
+        assert any("count()" in e for e in errors(checker, root, SHELF_TEST))
+        assert errors(checker, root, SHELF_TEST, SOURCES[SHELF_TEST]) == []
+    assert not list((tmp_path / "classes").glob("*.partial-*"))
+
+
+def test_a_root_whose_every_file_has_an_error_stays_with_its_sources(shop, tmp_path):
     root, workspace = shop
     (root / SHELF_TEST).write_text(SOURCES[SHELF_TEST].replace("shelf.size()", "shelf.count()"))
     with JavaChecker(project=workspace.paths_for) as checker:
@@ -88,7 +108,6 @@ def test_a_root_that_does_not_compile_stays_with_its_sources(shop, tmp_path):
         tests = {r for m in workspace.modules for r in m.test_sources}
         assert tests and not tests & set(cache.ready())
         assert any("count()" in e for e in errors(checker, root, SHELF_TEST))
-        assert errors(checker, root, SHELF_TEST, SOURCES[SHELF_TEST]) == []
     assert not list((tmp_path / "classes").glob("*.partial-*"))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -27,6 +28,7 @@ from compilot.project.module import Module
 log = logging.getLogger(__name__)
 
 COMPILE_TIMEOUT_S = 600.0
+_ERROR_FILE = re.compile(r"^(.+?\.java):\d+: error:", re.MULTILINE)  # javac's "path:line: error: ..."
 
 
 @dataclass(frozen=True)
@@ -120,17 +122,50 @@ class ClassCache:
                     self._ready.update((root, run.folder) for root in run.roots)
 
     def _compile(self, run: Roots) -> bool:
+        """Compile the root set into its folder. javac writes no class file when any source has an error, so
+        a failed run is tried once more without the files it named (their classes stay with their sources:
+        a test that needs a jar not downloaded must not keep the other tests from the cache)."""
         files = sorted(
             str(p)
             for root in run.roots
             for p in Path(root).rglob("*.java")
             if p.is_file() and p.name != "module-info.java"  # checks see a module's sources on the class path
         )
-        if not files:
-            return False
         fresh = run.folder.with_name(run.folder.name + f".partial-{os.getpid()}")
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir(parents=True)
+        for attempt in range(2):
+            if not files:
+                return False
+            errors = self._javac_run(run, files, fresh)
+            if errors is None:
+                break
+            broken = set(_ERROR_FILE.findall(errors)) & set(files)
+            shutil.rmtree(fresh, ignore_errors=True)
+            if attempt or not broken:
+                first = errors.strip().splitlines()[:1]
+                log.info(
+                    "class cache: %s read from sources (%s)", ", ".join(run.roots), first[0] if first else ""
+                )
+                return False
+            log.info(
+                "class cache: %d sources of %s with errors left to their sources",
+                len(broken),
+                ", ".join(run.roots),
+            )
+            files = [f for f in files if f not in broken]
+        shutil.rmtree(run.folder, ignore_errors=True)
+        try:
+            fresh.replace(run.folder)
+        except OSError:  # another server on the same build put its folder there first: as good as ours
+            shutil.rmtree(fresh, ignore_errors=True)
+            if not run.folder.is_dir():
+                return False
+        log.info("class cache: %d sources of %s compiled", len(files), ", ".join(run.roots))
+        return True
+
+    def _javac_run(self, run: Roots, files: list[str], out: Path) -> str | None:
+        """One javac run of `files` into `out`: None when it compiled, else what javac printed."""
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
         classpath = run.classpath + self.folders_for(run.sourcepath)  # compiled so far, of the roots it reads
         args = [
             str(self._javac),
@@ -141,11 +176,11 @@ class ClassCache:
             "-encoding",
             "UTF-8",
         ]
-        args += ["-d", str(fresh), "-classpath", os.pathsep.join(classpath)]
+        args += ["-Xmaxerrs", "100000", "-d", str(out), "-classpath", os.pathsep.join(classpath)]
         args += ["-sourcepath", os.pathsep.join(run.sourcepath)]
         if run.release is not None:
             args += ["--release", str(run.release)]
-        argfile = fresh / "sources.txt"  # a long list of files goes to javac through an @file
+        argfile = out / "sources.txt"  # a long list of files goes to javac through an @file
         argfile.write_text("\n".join(_quoted(f) for f in files), encoding="utf-8")
         try:
             self._process = subprocess.Popen(
@@ -156,30 +191,12 @@ class ClassCache:
                 text=True,
             )
             _, errors = self._process.communicate(timeout=COMPILE_TIMEOUT_S)
-            code = self._process.returncode
         except (OSError, subprocess.TimeoutExpired) as e:
             if self._process is not None:
                 self._process.kill()
-            log.info("class cache: %s not compiled: %s", ", ".join(run.roots), e)
-            shutil.rmtree(fresh, ignore_errors=True)
-            return False
+            return f"not compiled: {e}"
         argfile.unlink()
-        if code != 0:  # javac writes no class file when a source has an error: these stay sources
-            first = errors.strip().splitlines()[:1]
-            log.info(
-                "class cache: %s read from sources (%s)", ", ".join(run.roots), first[0] if first else code
-            )
-            shutil.rmtree(fresh, ignore_errors=True)
-            return False
-        shutil.rmtree(run.folder, ignore_errors=True)
-        try:
-            fresh.replace(run.folder)
-        except OSError:  # another server on the same build put its folder there first: as good as ours
-            shutil.rmtree(fresh, ignore_errors=True)
-            if not run.folder.is_dir():
-                return False
-        log.info("class cache: %d sources of %s compiled", len(files), ", ".join(run.roots))
-        return True
+        return None if self._process.returncode == 0 else errors
 
 
 def _quoted(path: str) -> str:
