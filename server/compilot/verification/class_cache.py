@@ -98,7 +98,7 @@ class ClassCache:
             return tuple(self._ready)
 
     def wait(self, timeout: float | None = None) -> None:
-        """Until every root set is compiled or failed (tests and the benchmark; checks never wait)."""
+        """Until every root set is compiled or failed (for tests; checks never wait)."""
         if self._thread is not None:
             self._thread.join(timeout)
 
