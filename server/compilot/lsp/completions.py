@@ -104,6 +104,7 @@ class Completions:
             log.info("completion position %s:%s is outside %s", position.line, position.character, uri)
             return None
         place = (uri, doc.version, offset)
+        doc.asked_version = doc.version
         generation = self._last
         shared = generation is not None and generation.shareable(place, kind)
         if not shared:
@@ -224,6 +225,10 @@ class Completions:
         app = self.app
         if doc.version != version or app.docs.get(doc.uri) is not doc or app.state != "ready":
             return True  # edited, closed or reloading since: a newer prefill is scheduled if one is needed
+        if doc.asked_version == version:
+            # A request at this version came: it prefilled its own prompt, which the user is likely to ask at
+            # again (the next keystroke). Going on here would overwrite it in the document's cache slot.
+            return True
         try:
             app.engine.prime(text, offset, doc.uri, preempt)
         except Cancelled:

@@ -22,6 +22,7 @@ class Document:
     edited_at: int | None = (
         None  # where the latest change's text ends (the cursor, most likely); None: unknown
     )
+    asked_version: int | None = None  # the version the latest completion request saw: prefill for it is done
     _index: LineIndex | None = field(default=None, repr=False)
 
     @property
