@@ -33,7 +33,7 @@ METHOD = STACK[: STACK.index("items.remove(")]  # the cursor after the indentati
 def llama():
     from compilot.generation.llamacpp import LlamaCppBackend
 
-    backend = LlamaCppBackend()
+    backend = LlamaCppBackend(cache_reuse=Settings().cache_reuse)
     yield backend
     backend.close()
 
@@ -50,6 +50,29 @@ def test_a_cancel_stops_generation_mid_stream(llama):
     assert time.monotonic() - t0 < 0.3 + 0.3  # 400 tokens of 3 rows take seconds
     # and the backend serves the next request
     assert llama.sample(METHOD, StopRule.LINE, SamplingConfig(samples=1), None, "doc")[0].finish == "stop"
+
+
+def test_a_jump_reads_the_member_but_not_the_outline_after_it_again(llama):
+    """The didOpen prompt holds every member's outline; a jump's prompt leaves its member out and adds the
+    member's text: the outline after it is shifted from the cache (`cacheReuse`), not read again."""
+    from compilot.generation.llamacpp import LlamaCppBackend
+
+    head, member = "class Shelf {\n", "    int size() { ... }\n"
+    tail = "".join(f"    void put{k}(String title, int count) {{ ... }}\n" for k in range(12))  # ~200 tokens
+    jump = head + tail + "    int size() {\n        return "
+    without = LlamaCppBackend(cache_reuse=0)
+    try:
+        read = {}
+        for name, backend in (("reuse", llama), ("no reuse", without)):
+            backend.prefill(head + member + tail, "shelf", None)
+            before = backend.prefill_tokens
+            backend.prefill(jump, "shelf", None)
+            read[name] = backend.prefill_tokens - before
+            backend.forget("shelf")
+    finally:
+        without.close()
+    assert read["no reuse"] > 150  # the tail and the member's first line
+    assert read["reuse"] < read["no reuse"] - 150  # the tail came from the cache
 
 
 def test_the_same_seed_gives_the_same_candidates(llama):

@@ -15,7 +15,14 @@ from compilot.generation.backend import BACKENDS, SamplingConfig
 
 EMBEDDED_MODEL = "embedded:smollm2-135m"
 LOG_LEVELS = ("debug", "info", "warning", "error")
-BACKEND_FIELDS = ("model", "adapter", "device", "backend", "endpoint")  # a change loads the backend anew
+BACKEND_FIELDS = (
+    "model",
+    "adapter",
+    "device",
+    "backend",
+    "endpoint",
+    "cache_reuse",
+)  # a change loads the backend anew
 
 
 def _setting(default, doc: str, **schema):
@@ -53,6 +60,13 @@ class Settings:
         "with `openai`: the server's URL, e.g. `http://gpu-box:8000` (the API key comes from "
         "`$COMPILOT_API_KEY` only); prompts go there, javac and your code stay on this machine",
         may_be_empty=True,
+    )
+    cache_reuse: int = _setting(
+        32,
+        "with `llamacpp`: a run of at least this many tokens that a new prompt shares with its document's "
+        "cached one, moved, is shifted into place instead of read again (llama.cpp's `--cache-reuse`): a jump "
+        "then reads the member it lands in, not the outline after it too (0: the common start only)",
+        minimum=0,
     )
     device: str = _setting(
         "auto",

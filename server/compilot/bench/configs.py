@@ -12,7 +12,7 @@ from compilot.engine import Engine, start_checker
 from compilot.generation.backend import SamplingConfig, load_backend, resolve_backend
 from compilot.generation.model import load_model
 from compilot.project.discover import Workspace
-from compilot.settings import Settings
+from compilot.settings import BACKEND_FIELDS, Settings
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,12 @@ CONFIGS: dict[str, Config] = {
             "llamacpp-q4_1",
             "the llamacpp backend on the embedded GGUF as its package ships it (Q4_1: slower to read a prompt)",
             {"backend": "llamacpp", "model": SHIPPED_GGUF},
+        ),
+        Config(
+            "llamacpp-no-reuse",
+            "the llamacpp backend with cacheReuse 0: a prompt reuses only the start it shares with the cached "
+            "one (a jump reads the outline after its member again)",
+            {"backend": "llamacpp", "cache_reuse": 0},
         ),
         Config(
             "llamacpp-window",
@@ -283,24 +289,30 @@ def build_engines(names: list[str], base: Settings) -> dict[str, BenchEngine]:
         checker, problem = start_checker(base, Workspace())
         if problem:
             print(f"compilot bench: {problem}", file=sys.stderr)
-    backends: dict[tuple[str, str], object] = {}  # (backend, adapter) -> the loaded backend
+    backends: dict[tuple, object] = {}  # _backend_key -> the loaded backend
     engines: dict[str, BenchEngine] = {}
     for name in sorted(names, key=lambda n: CONFIGS[n].naive):  # a naive engine never loads the model
         config = CONFIGS[name]
         settings = config.settings(base)
         if config.naive:
-            torch_backend = backends.get(("torch", settings.adapter))
+            torch_backend = backends.get(_backend_key(dataclasses.replace(settings, backend="torch")))
             lm = torch_backend.lm if torch_backend else load_model(base.model, base.device, settings.adapter)
             naive = RecordingSampler(NaiveSampler(lm))
             engines[name] = BenchEngine(config, base, naive, ColdJavac(base.classpath, base.sourcepath))
             continue
-        kind = (resolve_backend(settings.backend, settings.model), settings.adapter)
+        kind = _backend_key(settings)
         if kind not in backends:
             backends[kind] = load_backend(settings)
         engines[name] = BenchEngine(config, base, RecordingSampler(backends[kind]), checker)
     for engine in engines.values():
         engine.load()
     return {name: engines[name] for name in names}
+
+
+def _backend_key(settings: Settings) -> tuple:
+    """What tells two loaded backends apart: configurations that differ in none of it share one."""
+    fields = tuple(getattr(settings, k) for k in BACKEND_FIELDS if k != "backend")
+    return (resolve_backend(settings.backend, settings.model), *fields)
 
 
 def shared_checker(engines: dict[str, BenchEngine]):

@@ -151,7 +151,7 @@ def load_backend(settings) -> Backend:
         from compilot.generation.llamacpp import LlamaCppBackend
 
         try:
-            return LlamaCppBackend(settings.model, settings.adapter)
+            return LlamaCppBackend(settings.model, settings.adapter, settings.cache_reuse)
         except ModelLoadError as e:
             if settings.backend != "auto":
                 raise

@@ -98,10 +98,12 @@ def _signal_handlers_kept() -> Iterator[None]:
 class LlamaCppBackend(CompletionsBackend):
     """Each document gets a slot of its own (`id_slot`), so its prompt stays there between requests: left to
     itself, llama.cpp gives a request that arrives while the slot is still ending the last (cancelled) one
-    a cold slot, which reads the whole prompt again (~4 s). Rows are drawn one request each: on a CPU a
-    step over N rows costs N steps (benchmarks.md), and a lone row stops at its own end."""
+    a cold slot, which reads the whole prompt again (~4 s). A run of at least `cache_reuse` cached tokens that a
+    new prompt has at another place (the outline after the member a jump leaves out) is shifted there rather
+    than read again. Rows are drawn one request each: on a CPU a step over N rows costs N steps
+    (benchmarks.md), and a lone row stops at its own end."""
 
-    def __init__(self, model: str = EMBEDDED_MODEL, adapter: str = "") -> None:
+    def __init__(self, model: str = EMBEDDED_MODEL, adapter: str = "", cache_reuse: int = 0) -> None:
         try:
             import xllamacpp
         except ImportError as e:
@@ -117,6 +119,9 @@ class LlamaCppBackend(CompletionsBackend):
         params = server_params(xllamacpp, path, SLOTS, os.path.join(self._dir, "llama.sock"), key, adapter)
         params.n_batch = params.n_ubatch = BATCH_TOKENS
         params.cache_ram_mib = HOST_CACHE_MIB
+        params.n_cache_reuse = (
+            cache_reuse  # the `cacheReuse` setting: moved runs of the cached prompt, shifted
+        )
         params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no spinning: javac checks on the same cores
         params.ui = params.endpoint_slots = params.endpoint_metrics = params.endpoint_props = False
         try:
@@ -133,6 +138,7 @@ class LlamaCppBackend(CompletionsBackend):
         self.max_n = 1
         self._slots: OrderedDict[str, int] = OrderedDict()  # document -> its slot, least recent first
         self._held: dict[int, str] = {}  # slot -> the prompt text it holds (as far as we know)
+        self.prefill_tokens = 0  # prompt tokens llama.cpp has read in prefills (the rest it found cached)
         self._lock = threading.Lock()
         log.info("llama.cpp serves %s on %s", path.name, address)
 
@@ -149,7 +155,9 @@ class LlamaCppBackend(CompletionsBackend):
                 raise Cancelled()
             request = {"prompt": body[:end], "max_tokens": 0, "id_slot": slot, "cache_prompt": True}
             for event in sse_events(self._post(request, lambda: False)):
-                log.debug("llamacpp prefill to %d in slot %d: %s", end, slot, event.get("timings"))
+                timings = event.get("timings") or {}
+                self.prefill_tokens += timings.get("prompt_n", 0)
+                log.debug("llamacpp prefill to %d in slot %d: %s", end, slot, timings)
             self._held[slot] = body[:end]
 
     def forget(self, key: str) -> None:
