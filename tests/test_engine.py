@@ -156,3 +156,61 @@ def test_what_the_caller_gives_the_engine_stays_the_callers(tiny_settings):
         assert pid is not None and checker.pid == pid  # the caller's JVM still runs
         assert seen and len(result.candidates) == 1
     assert checker.pid is None
+
+
+class RowByRowBackend:
+    """Draws rows one request each, as llama.cpp in process does: answers each row with the next of `rows`
+    and records the sampling config it was asked with."""
+
+    name = "row-by-row"
+    rows_one_by_one = True
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows, self.asked = list(rows), []
+
+    def sample(self, prompt, rule, config, cancel=None, key=""):
+        from compilot.generation.backend import Sample
+
+        self.asked.append(config)
+        return [Sample(self.rows.pop(0), [], -0.5, "stop") for _ in range(config.samples)]
+
+    def prefill(self, prompt, key="", cancel=None):
+        pass
+
+    def forget(self, key):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_rows_drawn_one_by_one_end_at_the_first_that_compiles(tiny_settings):
+    """Greedy and the first sampled row do not compile, the second does: the third is never drawn, and each
+    sampled row has the seed it has in a round of all."""
+    backend = RowByRowBackend(["return missing;", "int z = nope;", "return y;", "return x;"])
+    settings = tiny_settings.updated({"samples": 4, "seed": 5, "guided": False})[0]
+    with Engine(settings, backend=backend) as engine:
+        result = engine.complete(DOC, CURSOR)
+    assert [c.text for c in result.items] == ["return y;"]
+    assert [(c.samples, c.greedy_first, c.seed) for c in backend.asked] == [
+        (1, True, 5),
+        (1, False, 5),
+        (1, False, 6),
+    ]
+    assert backend.rows == ["return x;"]
+
+
+def test_rounds_of_one_keep_the_seeds_of_a_round_of_all():
+    from compilot.generation.backend import SamplingConfig, sampling_rounds
+
+    config = SamplingConfig(samples=4, seed=3)
+    batched = sampling_rounds(config, adaptive=True)
+    apart = sampling_rounds(config, adaptive=True, one_by_one=True)
+    assert [(r.samples, r.seed) for r in batched] == [(1, 3), (3, 3)]
+    assert [(r.samples, r.seed, r.greedy_first) for r in apart] == [
+        (1, 3, True),
+        (1, 3, False),
+        (1, 4, False),
+        (1, 5, False),
+    ]
+    assert sampling_rounds(config, adaptive=False, one_by_one=True) == [config]

@@ -373,7 +373,10 @@ class Engine:
         """
         full = dataclasses.replace(self._sampling_config(context), deadline=deadline)
         return sampling_rounds(
-            full, self.settings.adaptive and checked, floor if deadline is not None else 0.0
+            full,
+            self.settings.adaptive and checked,
+            floor if deadline is not None else 0.0,
+            getattr(self.backend, "rows_one_by_one", False),
         )
 
     def _sampling_config(self, context: CursorContext) -> SamplingConfig:

@@ -222,6 +222,10 @@ class RecordingSampler:
         self.name = backend.name
         self.last: list = []
 
+    @property
+    def rows_one_by_one(self) -> bool:
+        return getattr(self.backend, "rows_one_by_one", False)
+
     def begin(self, key: str) -> None:
         self.backend.forget(key)
         self.last = []

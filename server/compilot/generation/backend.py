@@ -61,19 +61,27 @@ class SamplingConfig:
     # then anything that does not go on with the identifier; empty: no constraint
 
 
-def sampling_rounds(config: SamplingConfig, adaptive: bool, floor: float = 0.0) -> list[SamplingConfig]:
+def sampling_rounds(
+    config: SamplingConfig, adaptive: bool, floor: float = 0.0, one_by_one: bool = False
+) -> list[SamplingConfig]:
     """The rounds one request (a line, or one statement of a body) draws its samples in.
 
     Adaptive: the greedy row alone first, the other samples only if it did not compile. A batch of one
     decodes ~2.5x faster per token than a batch of four on CPU, and the greedy line compiles more often than
-    not, so most requests end after the first, cheap round. Otherwise (or with one sample) a single round.
-    The first round keeps `floor` seconds of decoding however late its prefill ends (`min_decode`).
+    not, so most requests end after the first, cheap round. `one_by_one` (a backend that draws rows one
+    request each anyway: `Backend.rows_one_by_one`): each later row is a round of its own, with the seed it
+    has in a round of all, so the request ends at the first row that compiles. Otherwise (or with one
+    sample) a single round. The first round keeps `floor` seconds of decoding however late its prefill ends
+    (`min_decode`).
     """
     if not adaptive or config.samples <= 1:
         return [dataclasses.replace(config, min_decode=floor)]
     greedy = dataclasses.replace(config, samples=1, greedy_first=True, min_decode=floor)
     rest = dataclasses.replace(config, samples=config.samples - 1, greedy_first=False)
-    return [greedy, rest]
+    if not one_by_one:
+        return [greedy, rest]
+    seeds = [None if config.seed is None else config.seed + k for k in range(rest.samples)]
+    return [greedy, *(dataclasses.replace(rest, samples=1, seed=seed) for seed in seeds)]
 
 
 @dataclass
@@ -86,6 +94,9 @@ class Sample:
 
 class Backend(Protocol):
     name: str  # "torch", "llamacpp", "openai"
+    # Rows are drawn one request each (llama.cpp in process), so drawing them in rounds of one costs nothing
+    # and the engine can stop at the first that compiles; absent: False (rows come batched, as in torch)
+    rows_one_by_one: bool
 
     def sample(
         self,

@@ -85,6 +85,10 @@ class CompletionsBackend:
 
     # ----- the Backend interface -----
 
+    @property
+    def rows_one_by_one(self) -> bool:
+        return self.max_n == 1
+
     def sample(
         self,
         prompt: str,

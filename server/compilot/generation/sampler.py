@@ -48,6 +48,7 @@ class Sampler:
     (`PromptCache`), reused when the next prompt for that document shares its start."""
 
     name = "torch"
+    rows_one_by_one = False  # rows are decoded batched: 4 cost ~2.5 of one
 
     def __init__(self, lm: LoadedModel, prompts: PromptCache | None = None):
         self.lm = lm
