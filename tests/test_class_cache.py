@@ -134,3 +134,63 @@ def test_the_class_cache_setting_turns_it_off_and_the_sourcepath_setting_gets_on
     finally:
         for checker in (on, off, given):
             checker.close()
+
+
+def compiled(tmp_path: Path, workspace) -> tuple[set[str], dict[str, int]]:
+    """A start of the class cache, to its end: the roots it has ready, and its class files' mtimes."""
+    from compilot.verification.class_cache import ClassCache
+    from compilot.verification.jdk import find_jdk
+
+    cache = ClassCache(workspace.modules, find_jdk().javac, tmp_path / "classes")
+    cache.start()
+    cache.wait(120)
+    cache.close()
+    files = {str(p): p.stat().st_mtime_ns for p in (tmp_path / "classes").rglob("*.class")}
+    return set(cache.ready()), files
+
+
+def test_a_second_start_reuses_the_folders_until_a_source_is_saved(shop, tmp_path):
+    root, workspace = shop
+    ready, first = compiled(tmp_path, workspace)
+    main_roots = {r for m in workspace.modules for r in m.main_sources}
+    assert main_roots <= ready and first
+    again, second = compiled(tmp_path, workspace)
+    assert again == ready and second == first  # nothing compiled again
+    time.sleep(0.05)
+    (root / CATALOG).write_text(SOURCES[CATALOG] + "\n")  # saved: core's main root is compiled again
+    ready3, third = compiled(tmp_path, workspace)
+    assert ready3 == ready
+    changed = {p for p in third if third[p] != first.get(p)}
+    assert any(p.endswith("Catalog.class") for p in changed)
+    assert not any(p.endswith("Shelf.class") for p in changed)  # app's roots were up to date
+
+
+def test_a_deleted_source_drops_its_classes_so_checks_see_it_is_gone(shop, tmp_path):
+    from compilot.verification import class_cache
+
+    root, workspace = shop
+    with JavaChecker(project=workspace.paths_for) as checker:
+        cache = checker.use_class_cache(workspace.modules, tmp_path / "classes")
+        cache.wait(120)
+        assert errors(checker, root, SHELF) == []
+        (root / CATALOG).unlink()  # Shelf uses Catalog: its class file is still in core's folder
+        deadline = time.monotonic() + class_cache.WATCH_S * 3
+        core = next(m for m in workspace.modules if m.name == "core")
+        while set(core.main_sources) & set(cache.ready()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not set(core.main_sources) & set(cache.ready())
+        assert any("Catalog" in e for e in errors(checker, root, SHELF))
+
+
+def test_folders_no_start_used_for_a_month_are_removed(shop, tmp_path):
+    from compilot.verification import class_cache
+
+    _, workspace = shop
+    stale, recent = tmp_path / "classes" / "0123456789abcdef", tmp_path / "classes" / "fedcba9876543210"
+    for folder in (stale, recent):
+        (folder / "org").mkdir(parents=True)
+        (folder / class_cache.STAMP).write_text("")
+    month_ago = time.time() - (class_cache.KEEP_DAYS + 1) * 86400
+    os.utime(stale / class_cache.STAMP, (month_ago, month_ago))
+    compiled(tmp_path, workspace)
+    assert not stale.exists() and recent.is_dir()

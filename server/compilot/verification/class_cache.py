@@ -7,7 +7,10 @@ those classes come from class files instead. javac reads, of a type's class file
 (`-Xprefer:newer`, its default): a source saved after the compile is read from source again, and the
 classes of a source root whose compile failed are read from their sources as before. The compile runs javac
 with `-proc:none` (no annotation processor runs) and writes only into the cache folder, never the workspace.
-What it cannot see: a source deleted after the compile still has its class file until the next start.
+A folder whose stamp lists the root set's files as they are now, none saved since, is used as it is at the
+next start (no compile). A source deleted later would leave a class javac still finds (a candidate naming it
+would pass): the folder is dropped within `WATCH_S` of that, its classes read from sources again. Folders no
+plan has used for `KEEP_DAYS` are removed at start.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +32,9 @@ from compilot.project.module import Module
 log = logging.getLogger(__name__)
 
 COMPILE_TIMEOUT_S = 600.0
+WATCH_S = 3.0  # how often the compiled sources are looked for (a deleted one drops its folder)
+KEEP_DAYS = 30  # a class folder no start has used this long is removed
+STAMP = "compiled.txt"  # in a class folder: the root set's files when it was compiled, one a line
 _ERROR_FILE = re.compile(r"^(.+?\.java):\d+: error:", re.MULTILINE)  # javac's "path:line: error: ..."
 
 
@@ -77,9 +84,12 @@ class ClassCache:
     ):
         self._javac = javac
         self.runs = plan(modules, cache, classpath, release)
+        self._cache = cache
         self._ready: dict[str, Path] = {}  # source root -> the class folder compiled from it
+        self._compiled: dict[Path, list[str]] = {}  # class folder -> the sources compiled into it
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+        self._done = threading.Event()  # every root set compiled (or left to its sources)
         self._process: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
 
@@ -100,7 +110,7 @@ class ClassCache:
     def wait(self, timeout: float | None = None) -> None:
         """Until every root set is compiled or failed (for tests; checks never wait)."""
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._done.wait(timeout)
 
     def close(self) -> None:
         self._stopped.set()
@@ -109,32 +119,50 @@ class ClassCache:
             process.kill()
 
     def _compile_all(self) -> None:
+        _prune(self._cache, {run.folder for run in self.runs})
         for run in self.runs:
             if self._stopped.is_set():
                 return
+            files = _sources(run)
             try:
-                compiled = self._compile(run)
+                compiled = _stamped(run.folder, files) or self._compile(run, files)
             except OSError as e:  # the cache folder cannot be written: checks read the sources as before
                 log.warning("class cache: %s", e)
                 return
             if compiled:
                 with self._lock:
                     self._ready.update((root, run.folder) for root in run.roots)
+                    self._compiled[run.folder] = compiled
+        self._done.set()
+        while not self._stopped.wait(WATCH_S):
+            self._drop_deleted()
 
-    def _compile(self, run: Roots) -> bool:
-        """Compile the root set into its folder. javac writes no class file when any source has an error, so
-        a failed run is tried once more without the files it named (their classes stay with their sources:
-        a test that needs a jar not downloaded must not keep the other tests from the cache)."""
-        files = sorted(
-            str(p)
-            for root in run.roots
-            for p in Path(root).rglob("*.java")
-            if p.is_file() and p.name != "module-info.java"  # checks see a module's sources on the class path
-        )
+    def _drop_deleted(self) -> None:
+        """Forget the folders one of whose compiled sources is gone: its class would still be found."""
+        with self._lock:
+            compiled = dict(self._compiled)
+        for folder, files in compiled.items():
+            gone = next((f for f in files if not os.path.exists(f)), None)
+            if gone is None:
+                continue
+            log.info(
+                "class cache: %s was deleted; its root set is read from sources until the next start", gone
+            )
+            with self._lock:
+                self._ready = {root: f for root, f in self._ready.items() if f != folder}
+                self._compiled.pop(folder, None)
+
+    def _compile(self, run: Roots, every: list[str]) -> list[str]:
+        """Compile the root set's files `every` into its folder; the files compiled, or [] when none was.
+        javac writes no class file when any source has an error, so a failed run is tried once more without
+        the files it named (their classes stay with their sources: a test that needs a jar not downloaded
+        must not keep the other tests from the cache)."""
+        files = every
+        started = time.time()
         fresh = run.folder.with_name(run.folder.name + f".partial-{os.getpid()}")
         for attempt in range(2):
             if not files:
-                return False
+                return []
             errors = self._javac_run(run, files, fresh)
             if errors is None:
                 break
@@ -145,22 +173,31 @@ class ClassCache:
                 log.info(
                     "class cache: %s read from sources (%s)", ", ".join(run.roots), first[0] if first else ""
                 )
-                return False
+                return []
             log.info(
                 "class cache: %d sources of %s with errors left to their sources",
                 len(broken),
                 ", ".join(run.roots),
             )
             files = [f for f in files if f not in broken]
+        if any(_saved_since(f, started) for f in files):
+            # its class would be newer than the source javac read, and javac would prefer it: not used
+            log.info("class cache: a source of %s was saved during the compile", ", ".join(run.roots))
+            shutil.rmtree(fresh, ignore_errors=True)
+            return []
+        # the stamp lists every file, the ones left to their sources too: the set is what a start compares
+        stamp = fresh / STAMP
+        stamp.write_text("".join(f + "\n" for f in every), encoding="utf-8")
+        os.utime(stamp, (started, started))
         shutil.rmtree(run.folder, ignore_errors=True)
         try:
             fresh.replace(run.folder)
         except OSError:  # another server on the same build put its folder there first: as good as ours
             shutil.rmtree(fresh, ignore_errors=True)
             if not run.folder.is_dir():
-                return False
+                return []
         log.info("class cache: %d sources of %s compiled", len(files), ", ".join(run.roots))
-        return True
+        return files
 
     def _javac_run(self, run: Roots, files: list[str], out: Path) -> str | None:
         """One javac run of `files` into `out`: None when it compiled, else what javac printed."""
@@ -197,6 +234,57 @@ class ClassCache:
             return f"not compiled: {e}"
         argfile.unlink()
         return None if self._process.returncode == 0 else errors
+
+
+def _sources(run: Roots) -> list[str]:
+    """The root set's Java files (not module-info.java: checks see a module's sources on the class path)."""
+    return sorted(
+        str(p)
+        for root in run.roots
+        for p in Path(root).rglob("*.java")
+        if p.is_file() and p.name != "module-info.java"
+    )
+
+
+def _saved_since(path: str, when: float) -> bool:
+    try:
+        return os.stat(path).st_mtime >= when
+    except OSError:
+        return True  # deleted: its class must not be found either
+
+
+def _stamped(folder: Path, files: list[str]) -> list[str]:
+    """`files` when the folder was compiled from exactly these files and none was saved after it, else []."""
+    stamp = folder / STAMP
+    try:
+        compiled_at = stamp.stat().st_mtime  # when the compile started
+        same = files and stamp.read_text(encoding="utf-8").splitlines() == files
+        if same and all(os.stat(f).st_mtime < compiled_at for f in files):
+            os.utime(stamp, (time.time(), compiled_at))  # read by this start: kept from pruning
+            log.info("class cache: %s is up to date (%d sources)", folder, len(files))
+            return files
+    except OSError:
+        pass
+    return []
+
+
+def _prune(cache: Path, used: set[Path]) -> None:
+    """Remove the class folders (and partial ones) that no start has used for KEEP_DAYS."""
+    try:
+        folders = list(cache.iterdir())
+    except OSError:
+        return
+    limit = time.time() - KEEP_DAYS * 86400
+    for folder in folders:
+        if folder in used or not folder.is_dir() or folder.is_symlink():
+            continue
+        stamp = folder / STAMP
+        try:
+            last = stamp.stat().st_atime if stamp.exists() else folder.stat().st_mtime
+        except OSError:
+            continue
+        if last < limit:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _quoted(path: str) -> str:
