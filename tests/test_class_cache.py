@@ -194,3 +194,20 @@ def test_folders_no_start_used_for_a_month_are_removed(shop, tmp_path):
     os.utime(stale / class_cache.STAMP, (month_ago, month_ago))
     compiled(tmp_path, workspace)
     assert not stale.exists() and recent.is_dir()
+
+
+def test_a_root_that_did_not_compile_is_not_tried_again_until_a_source_it_reads_is_saved(shop, tmp_path):
+    root, workspace = shop
+    (root / SHELF_TEST).write_text(SOURCES[SHELF_TEST].replace("shelf.size()", "shelf.count()"))
+    tests = {r for m in workspace.modules for r in m.test_sources}
+    ready, _ = compiled(tmp_path, workspace)
+    assert tests and not tests & ready
+    failed = [p.with_name("compiled.txt") for p in (tmp_path / "classes").rglob("failed.txt")]
+    assert len(failed) == 1  # app's tests (core has none)
+    stamped = failed[0].stat().st_mtime_ns
+    again, _ = compiled(tmp_path, workspace)
+    assert again == ready and failed[0].stat().st_mtime_ns == stamped  # not tried again
+    time.sleep(0.05)
+    (root / SHELF).write_text(SOURCES[SHELF] + "\n")  # main, which the tests read: they are tried again
+    compiled(tmp_path, workspace)
+    assert failed[0].stat().st_mtime_ns != stamped

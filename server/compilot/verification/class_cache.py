@@ -15,6 +15,7 @@ plan has used for `KEEP_DAYS` are removed at start.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -35,6 +36,7 @@ COMPILE_TIMEOUT_S = 600.0
 WATCH_S = 3.0  # how often the compiled sources are looked for (a deleted one drops its folder)
 KEEP_DAYS = 30  # a class folder no start has used this long is removed
 STAMP = "compiled.txt"  # in a class folder: the root set's files when it was compiled, one a line
+FAILED = "failed.txt"  # in a class folder: those files did not compile (the folder holds no class)
 _ERROR_FILE = re.compile(r"^(.+?\.java):\d+: error:", re.MULTILINE)  # javac's "path:line: error: ..."
 
 
@@ -125,7 +127,9 @@ class ClassCache:
                 return
             files = _sources(run)
             try:
-                compiled = _stamped(run.folder, files) or self._compile(run, files)
+                compiled = _stamped(run, files)
+                if compiled is None:
+                    compiled = self._compile(run, files)
             except OSError as e:  # the cache folder cannot be written: checks read the sources as before
                 log.warning("class cache: %s", e)
                 return
@@ -162,6 +166,8 @@ class ClassCache:
         fresh = run.folder.with_name(run.folder.name + f".partial-{os.getpid()}")
         for attempt in range(2):
             if not files:
+                if attempt:  # every file had an error
+                    _stamp_failed(run.folder, every, started)
                 return []
             errors = self._javac_run(run, files, fresh)
             if errors is None:
@@ -173,6 +179,8 @@ class ClassCache:
                 log.info(
                     "class cache: %s read from sources (%s)", ", ".join(run.roots), first[0] if first else ""
                 )
+                if "error:" in errors and not self._stopped.is_set():  # javac's verdict, not a kill
+                    _stamp_failed(run.folder, every, started)  # the next start does not try again in vain
                 return []
             log.info(
                 "class cache: %d sources of %s with errors left to their sources",
@@ -253,19 +261,35 @@ def _saved_since(path: str, when: float) -> bool:
         return True  # deleted: its class must not be found either
 
 
-def _stamped(folder: Path, files: list[str]) -> list[str]:
-    """`files` when the folder was compiled from exactly these files and none was saved after it, else []."""
-    stamp = folder / STAMP
+def _stamped(run: Roots, files: list[str]) -> list[str] | None:
+    """What an earlier start made of exactly these files, none saved since: `files` when it compiled them,
+    [] when they did not compile (and no source they read was saved since either); None: compile them."""
+    stamp = run.folder / STAMP
     try:
         compiled_at = stamp.stat().st_mtime  # when the compile started
-        same = files and stamp.read_text(encoding="utf-8").splitlines() == files
-        if same and all(os.stat(f).st_mtime < compiled_at for f in files):
-            os.utime(stamp, (time.time(), compiled_at))  # read by this start: kept from pruning
-            log.info("class cache: %s is up to date (%d sources)", folder, len(files))
-            return files
+        if not files or stamp.read_text(encoding="utf-8").splitlines() != files:
+            return None
+        failed = (run.folder / FAILED).exists()
+        read = _sources(dataclasses.replace(run, roots=run.sourcepath)) if failed else files
+        if any(os.stat(f).st_mtime >= compiled_at for f in read):
+            return None
+        os.utime(stamp, (time.time(), compiled_at))  # used by this start: kept from pruning
+    except OSError:
+        return None
+    log.info("class cache: %s as an earlier start left it (%d sources)", ", ".join(run.roots), len(files))
+    return [] if failed else files
+
+
+def _stamp_failed(folder: Path, files: list[str], started: float) -> None:
+    """Mark the root set's folder as not compiling from these files (no class file in it)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        folder.mkdir(parents=True)
+        (folder / FAILED).write_text("javac rejected these sources; see the stamp\n", encoding="utf-8")
+        (folder / STAMP).write_text("".join(f + "\n" for f in files), encoding="utf-8")
+        os.utime(folder / STAMP, (started, started))
     except OSError:
         pass
-    return []
 
 
 def _prune(cache: Path, used: set[Path]) -> None:
