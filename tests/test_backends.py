@@ -205,7 +205,7 @@ def test_auto_falls_back_to_torch_when_llama_cpp_cannot_load(monkeypatch, embedd
     from compilot.generation import llamacpp
     from compilot.generation.backend import load_backend
 
-    def broken(model, adapter=""):
+    def broken(model, adapter="", cache_reuse=0):
         raise ModelLoadError("llama.cpp could not load it")
 
     monkeypatch.setattr(llamacpp, "LlamaCppBackend", broken)
