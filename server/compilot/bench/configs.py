@@ -120,6 +120,12 @@ CONFIGS: dict[str, Config] = {
             {"backend": "llamacpp", "cache_reuse": 0},
         ),
         Config(
+            "llamacpp-prompt-2000",
+            "the llamacpp backend with promptChars 2000 (the outline up to 2000 characters, the member at the "
+            "cursor up to 1000): less to prefill at didOpen and at a jump, less context",
+            {"backend": "llamacpp", "prompt_chars": 2000},
+        ),
+        Config(
             "llamacpp-window",
             "the llamacpp backend with the window prompt",
             {"backend": "llamacpp", "prompt": "window"},
