@@ -162,8 +162,8 @@ class Settings:
         "outline",
         "what the model reads: `outline` (package, imports, the class with every other member's body elided, "
         "members below the cursor included, then the member at the cursor from its first line; prefilled on "
-        "didOpen, so a jump prefills only the member and the outline after it) or `window` (the 3000 "
-        "characters before the cursor: every jump prefills them all, ~2x slower on real files with torch and "
+        "didOpen, so a jump prefills only the member, the outline after it shifted from the cache with "
+        "`cacheReuse`) or `window` (the `promptChars` characters before the cursor: every jump prefills them all, ~2x slower on real files with torch and "
         "~4 s with llamacpp, whose prefill is slower; see `docs/benchmarks.md`)",
         choices=PROMPT_STYLES,
     )
