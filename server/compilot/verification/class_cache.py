@@ -88,7 +88,7 @@ class ClassCache:
         self.runs = plan(modules, cache, classpath, release)
         self._cache = cache
         self._ready: dict[str, Path] = {}  # source root -> the class folder compiled from it
-        self._compiled: dict[Path, list[str]] = {}  # class folder -> the sources compiled into it
+        self._compiled: dict[Path, list[str]] = {}  # class folder -> its root set's sources (watched)
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._done = threading.Event()  # every root set compiled (or left to its sources)
@@ -121,6 +121,14 @@ class ClassCache:
             process.kill()
 
     def _compile_all(self) -> None:
+        try:
+            self._compile_runs()
+        finally:
+            self._done.set()  # stopped, or the folder not writable, too: `wait` must not wait for nothing
+        while not self._stopped.wait(WATCH_S):
+            self._drop_deleted()
+
+    def _compile_runs(self) -> None:
         _prune(self._cache, {run.folder for run in self.runs})
         for run in self.runs:
             if self._stopped.is_set():
@@ -137,9 +145,6 @@ class ClassCache:
                 with self._lock:
                     self._ready.update((root, run.folder) for root in run.roots)
                     self._compiled[run.folder] = compiled
-        self._done.set()
-        while not self._stopped.wait(WATCH_S):
-            self._drop_deleted()
 
     def _drop_deleted(self) -> None:
         """Forget the folders one of whose compiled sources is gone: its class would still be found."""
