@@ -15,14 +15,8 @@ from compilot.generation.backend import BACKENDS, SamplingConfig
 
 EMBEDDED_MODEL = "embedded:smollm2-135m"
 LOG_LEVELS = ("debug", "info", "warning", "error")
-BACKEND_FIELDS = (
-    "model",
-    "adapter",
-    "device",
-    "backend",
-    "endpoint",
-    "cache_reuse",
-)  # a change loads the backend anew
+# a change of one of these loads the backend anew
+BACKEND_FIELDS = ("model", "adapter", "device", "backend", "endpoint", "cache_reuse")
 
 
 def _setting(default, doc: str, **schema):
@@ -163,7 +157,8 @@ class Settings:
         "what the model reads: `outline` (package, imports, the class with every other member's body elided, "
         "members below the cursor included, then the member at the cursor from its first line; prefilled on "
         "didOpen, so a jump prefills only the member, the outline after it shifted from the cache with "
-        "`cacheReuse`) or `window` (the `promptChars` characters before the cursor: every jump prefills them all, ~2x slower on real files with torch and "
+        "`cacheReuse`) or `window` (the `promptChars` characters before the cursor: every jump prefills "
+        "them all, ~2x slower on real files with torch and "
         "~4 s with llamacpp, whose prefill is slower; see `docs/benchmarks.md`)",
         choices=PROMPT_STYLES,
     )

@@ -119,9 +119,8 @@ class LlamaCppBackend(CompletionsBackend):
         params = server_params(xllamacpp, path, SLOTS, os.path.join(self._dir, "llama.sock"), key, adapter)
         params.n_batch = params.n_ubatch = BATCH_TOKENS
         params.cache_ram_mib = HOST_CACHE_MIB
-        params.n_cache_reuse = (
-            cache_reuse  # the `cacheReuse` setting: moved runs of the cached prompt, shifted
-        )
+        # the `cacheReuse` setting: moved runs of the cached prompt are shifted into place, not read again
+        params.n_cache_reuse = cache_reuse
         params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no spinning: javac checks on the same cores
         params.ui = params.endpoint_slots = params.endpoint_metrics = params.endpoint_props = False
         try:

@@ -198,10 +198,7 @@ class ClassCache:
             log.info("class cache: a source of %s was saved during the compile", ", ".join(run.roots))
             shutil.rmtree(fresh, ignore_errors=True)
             return []
-        # the stamp lists every file, the ones left to their sources too: the set is what a start compares
-        stamp = fresh / STAMP
-        stamp.write_text("".join(f + "\n" for f in every), encoding="utf-8")
-        os.utime(stamp, (started, started))
+        _write_stamp(fresh, every, started)  # every file, the ones left to their sources too
         shutil.rmtree(run.folder, ignore_errors=True)
         try:
             fresh.replace(run.folder)
@@ -291,10 +288,16 @@ def _stamp_failed(folder: Path, files: list[str], started: float) -> None:
     try:
         folder.mkdir(parents=True)
         (folder / FAILED).write_text("javac rejected these sources; see the stamp\n", encoding="utf-8")
-        (folder / STAMP).write_text("".join(f + "\n" for f in files), encoding="utf-8")
-        os.utime(folder / STAMP, (started, started))
+        _write_stamp(folder, files, started)
     except OSError:
         pass
+
+
+def _write_stamp(folder: Path, files: list[str], started: float) -> None:
+    """The files a start compares its root set with, dated when their compile started (`_stamped`)."""
+    stamp = folder / STAMP
+    stamp.write_text("".join(f + "\n" for f in files), encoding="utf-8")
+    os.utime(stamp, (started, started))
 
 
 def _prune(cache: Path, used: set[Path]) -> None:
