@@ -24,3 +24,23 @@ public class Stack {
     }
 }
 """
+
+# A method whose last line is missing (at PATTERN_CHECK_AT): the model tends to call the flag `thrown`.
+_PATTERN_CHECK = """public class PatternCheck {
+    static void assertTrue(boolean condition) {
+        if (!condition) throw new AssertionError();
+    }
+
+    void rejects(String regex) {
+        boolean threw = false;
+        try {
+            java.util.regex.Pattern.compile(regex);
+        } catch (RuntimeException e) {
+            threw = true;
+        }
+        <here>
+    }
+}
+"""
+PATTERN_CHECK_AT = _PATTERN_CHECK.index("<here>")
+PATTERN_CHECK = _PATTERN_CHECK.replace("<here>", "")

@@ -6,6 +6,7 @@ import pytest
 
 from compilot.engine import Cancelled, Engine
 from compilot.settings import Settings
+from java_samples import PATTERN_CHECK, PATTERN_CHECK_AT
 
 DOC = "public class A {\n    int f(int x) {\n        int y = x;\n        \n    }\n}\n"
 CURSOR = DOC.index("        \n") + 8
@@ -166,12 +167,13 @@ class RowByRowBackend:
     rows_one_by_one = True
 
     def __init__(self, rows: list[str]) -> None:
-        self.rows, self.asked = list(rows), []
+        self.rows, self.asked, self.prompts = list(rows), [], []
 
     def sample(self, prompt, rule, config, cancel=None, key=""):
         from compilot.generation.backend import Sample
 
         self.asked.append(config)
+        self.prompts.append(prompt)
         return [Sample(self.rows.pop(0), [], -0.5, "stop") for _ in range(config.samples)]
 
     def prefill(self, prompt, key="", cancel=None):
@@ -188,7 +190,7 @@ def test_rows_drawn_one_by_one_end_at_the_first_that_compiles(tiny_settings):
     """Greedy and the first sampled row do not compile, the second does: the third is never drawn, and each
     sampled row has the seed it has in a round of all."""
     backend = RowByRowBackend(["return missing;", "int z = nope;", "return y;", "return x;"])
-    settings = tiny_settings.updated({"samples": 4, "seed": 5, "guided": False})[0]
+    settings = tiny_settings.updated({"samples": 4, "seed": 5, "guided": False, "guidedNames": False})[0]
     with Engine(settings, backend=backend) as engine:
         result = engine.complete(DOC, CURSOR)
     assert [c.text for c in result.items] == ["return y;"]
@@ -198,6 +200,22 @@ def test_rows_drawn_one_by_one_end_at_the_first_that_compiles(tiny_settings):
         (1, False, 6),
     ]
     assert backend.rows == ["return x;"]
+
+
+def test_a_line_rejected_for_an_unknown_name_is_written_again_from_it(tiny_settings):
+    """The greedy line names `thrown`, which javac cannot find: the line is continued from that name with
+    the names in scope as its only start (the method's `threw` among them, `thrown` not), and that compiles."""
+    backend = RowByRowBackend(["assertTrue(thrown);", "threw);", "int nope = 1;"])
+    settings = tiny_settings.updated({"samples": 2, "guided": False})[0]
+    with Engine(settings, backend=backend) as engine:
+        result = engine.complete(PATTERN_CHECK, PATTERN_CHECK_AT, "PatternCheck.java")
+    assert [c.text for c in result.items] == ["assertTrue(threw);"]
+    renaming = backend.asked[1]
+    assert backend.prompts[1].endswith("assertTrue(")
+    assert {"threw", "regex", "assertTrue", "rejects", "String"} <= set(renaming.names)
+    assert "thrown" not in renaming.names and "condition" not in renaming.names  # another method's
+    assert renaming.greedy_first and renaming.samples == 1
+    assert backend.rows == ["int nope = 1;"]  # the sampled round never ran: the renamed line compiled
 
 
 def test_rounds_of_one_keep_the_seeds_of_a_round_of_all():

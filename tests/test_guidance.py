@@ -11,7 +11,12 @@ from compilot.engine import Engine
 from compilot.generation.guards import TokenTable
 from compilot.generation.model import load_model
 from compilot.generation.sampler import Sampler, SamplingConfig
+from compilot.guidance import Place, rename, unknown_name
 from compilot.settings import Settings
+from compilot.verification.checker import JavaChecker
+from compilot.verification.members import MemberIndex
+from compilot.verification.verifier import verify
+from java_samples import PATTERN_CHECK, PATTERN_CHECK_AT
 from javac_util import javac_errors
 
 LIBRARY = """\
@@ -100,3 +105,46 @@ def test_guided_names_a_member_that_exists_where_unguided_does_not(backend):
             assert javac_errors(LIBRARY[:CURSOR] + top + LIBRARY[CURSOR:]) == ""
             assert result.timings["guidance"] > 0
     assert not set(firsts[False]) & SHELF_MEMBERS, firsts  # the model alone invents: setTitle, add, ...
+
+
+@pytest.fixture(scope="module")
+def checker():
+    with JavaChecker() as checker:
+        yield checker
+
+
+def judged(checker, written: str):
+    return verify(checker, PATTERN_CHECK, PATTERN_CHECK_AT, written, None, "PatternCheck.java")
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("assertTrue(thrown);", (11, "thrown")),
+        ("thrown = true;", (0, "thrown")),
+        ("assertTrue(threw.isBlank());", None),  # not a missing name: a member of a boolean
+        ("assertTrue(regex.isBlankish());", None),  # a member after a dot: guide()'s part
+        ("assertTrue(thrown) + 1;", None),  # another error besides the name: a name cannot fix the line
+    ],
+)
+def test_unknown_name_only_when_a_name_is_all_the_line_lacks(checker, written, expected):
+    verdict = judged(checker, written)
+    assert not verdict.passed
+    assert unknown_name(written, PATTERN_CHECK_AT, verdict.new_errors) == expected
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("backend", ["torch", "llamacpp"])
+def test_a_wrong_simple_name_is_written_again_with_one_in_scope(checker, backend):
+    written = "assertTrue(thrown);"
+    unknown = unknown_name(written, PATTERN_CHECK_AT, judged(checker, written).new_errors)
+    place = Place.at(PATTERN_CHECK, PATTERN_CHECK_AT, "PatternCheck.java")
+    with Engine(Settings(backend=backend)) as engine:
+        engine.load()
+        config = engine.settings.sampling(engine.settings.max_new_tokens)
+        prompt = PATTERN_CHECK[:PATTERN_CHECK_AT]
+        sample = rename(
+            engine.backend, MemberIndex(checker), place, prompt, StopRule.LINE, config, written, -0.5, unknown
+        )
+    assert sample is not None and sample.text.startswith("assertTrue(threw"), sample
+    assert judged(checker, sample.text).passed, sample.text

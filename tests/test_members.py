@@ -75,6 +75,19 @@ def test_a_receiver_inside_a_lambda(checker):
     assert {"intValue", "compareTo"} <= set(found.names) and "length" not in found.names
 
 
+def test_names_in_scope_at_a_simple_name(checker):
+    """A bare `__compilot__` lists what a simple name can refer to there: nearest first."""
+    body = f"int local = 1; Runnable r = () -> {{ int inLambda = 2; f(null, null, null, {MARKER}()); }}"
+    found = checker.members(SOURCE.replace("PROBE", body))
+    names = list(found.names)
+    assert found.what == "scope"
+    assert {"inLambda", "local", "t", "numbers", "shelves", "secret", "f", "Inner", "Other", "String"} <= set(
+        names
+    )
+    assert not {"hidden", "shown", "x", "COUNT"} & set(names)  # other classes' members, private or not
+    assert names.index("inLambda") < names.index("local") < names.index("secret") < names.index("String")
+
+
 def test_no_marker_means_no_members(checker):
     assert checker.members(SOURCE.replace("PROBE", "int a = 1")).what == "none"
 

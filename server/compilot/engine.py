@@ -28,7 +28,7 @@ from compilot.generation.backend import (
     load_backend,
     sampling_rounds,
 )
-from compilot.guidance import Place, guide
+from compilot.guidance import Place, guide, rename, unknown_name
 from compilot.project.discover import Workspace
 from compilot.project.module import Module
 from compilot.ranking import rank
@@ -39,6 +39,8 @@ from compilot.verification.members import MemberIndex
 from compilot.verification.verifier import Baseline, verify_many, verify_with_truncation
 
 log = logging.getLogger(__name__)
+
+MAX_RENAMES = 2  # failed candidates a round continues from an unknown name (a decode and a javac query each)
 
 __all__ = ["Engine", "CompletionResult", "Candidate", "Cancelled", "start_checker"]
 
@@ -311,6 +313,16 @@ class Engine:
                 except CheckerError as e:
                     checked, self.checker_problem = False, f"javac checking failed: {e}"
             timings["verification"] += time.perf_counter() - t2
+            if checked and s.guided_names and not any(c.verdict == "pass" for c in fresh):
+                renamed = self._renamed(text, context, filename, fresh, config, cancel, key, timings)
+                t2 = time.perf_counter()
+                try:
+                    self._verify(text, context, renamed, filename, cancel)
+                except CheckerError as e:
+                    checked, self.checker_problem = False, f"javac checking failed: {e}"
+                timings["verification"] += time.perf_counter() - t2
+                candidates += renamed
+                fresh += renamed
             if checked and any(c.verdict == "pass" and c.text.strip() for c in fresh):
                 break
         return candidates, checked
@@ -320,14 +332,12 @@ class Engine:
     ) -> list[Sample]:
         """Each sample with its wrong member names rewritten under javac's constraint (guidance.py)."""
         t0 = time.perf_counter()
-        if self._members is None or self._members.checker is not self.checker:
-            self._members = MemberIndex(self.checker)
         place = Place.at(text, offset, filename)
         try:
             guided = [
                 guide(
                     self.backend,
-                    self._members,
+                    self._member_index(),
                     place,
                     prompt,
                     rule,
@@ -344,6 +354,45 @@ class Engine:
             guided = samples
         timings["guidance"] = timings.get("guidance", 0.0) + time.perf_counter() - t0
         return guided
+
+    def _renamed(self, text, context, filename, judged, config, cancel, key, timings) -> list[Candidate]:
+        """Candidates that failed only for a simple name javac cannot find, continued from that name under
+        the names in scope (guidance.rename), then guided at member accesses like every sample; at most
+        MAX_RENAMES a round, best first; not yet judged."""
+        if context.stop is StopRule.BLOCK or (config.deadline and time.monotonic() > config.deadline):
+            return []
+        place = Place.at(text, context.offset, filename)
+        renamed: list[Sample] = []
+        t0 = time.perf_counter()
+        for c in sorted((c for c in judged if c.verdict == "fail"), key=lambda c: -c.score):
+            unknown = unknown_name(c.text, context.offset, c.new_errors)
+            if unknown is None:
+                continue
+            try:
+                index = self._member_index()
+                sample = rename(
+                    self.backend, index, place, context.prefix, context.stop, config, c.text, c.score,
+                    unknown, cancel, key,
+                )  # fmt: skip
+            except CheckerError as e:
+                log.warning("scope lookup failed: %s", e)
+                break
+            if sample is not None and sample.text.strip() not in {x.text.strip() for x in judged}:
+                renamed.append(sample)
+            if len(renamed) >= MAX_RENAMES:
+                break
+        timings["guidance"] = timings.get("guidance", 0.0) + time.perf_counter() - t0
+        if renamed and self.settings.guided:
+            renamed = self._guided(
+                text, context.offset, filename, context.prefix, context.stop, renamed, config, cancel, key,
+                timings,
+            )  # fmt: skip
+        return [self._candidate(context, sample) for sample in renamed]
+
+    def _member_index(self) -> MemberIndex:
+        if self._members is None or self._members.checker is not self.checker:
+            self._members = MemberIndex(self.checker)
+        return self._members
 
     def _steer_body(self, filename, cancel, key, timings):
         """guidance for each statement of a stepwise body (blocks.complete_body's `steer`)."""

@@ -6,18 +6,25 @@ only allowed start (`SamplingConfig.names`: a token mask on torch, a grammar on 
 right is never touched, so for the greedy row this is what constraining at every dot would give (the argmax
 over the allowed tokens is the model's own choice when that is allowed), at a javac query per access instead
 of a constrained decode everywhere. Every candidate is still checked by javac afterwards.
+
+A simple name javac cannot find (`assertTrue(thrown)` where the method has `threw`) is handled the same way
+once javac has judged the candidate: cut before the name and continued with the names in scope there.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 
 from compilot.context.types import StopRule
 from compilot.generation.backend import Backend, Sample, SamplingConfig
+from compilot.verification.diagnostics import Diagnostic
 from compilot.verification.members import MemberIndex, accesses, probe, statement_start
 
 MAX_FIXES = 3  # continuations per sample: a line rarely has more member accesses than this
+MAX_NAMES = 400  # names in scope offered at a simple name: locals and members come first, then types
+_UNKNOWN = re.compile(r"symbol:\s+(?:class|interface|variable|method|enum|record)\s+([\w$]+)")
 
 
 @dataclasses.dataclass
@@ -101,3 +108,55 @@ def _joined(sample: Sample, keep: str, more: Sample) -> Sample:
             len(keep) + len(more.text)
         )
     return Sample(text=keep + more.text, token_ids=[], mean_logprob=score, finish=more.finish)
+
+
+def unknown_name(written: str, at: int, errors: list[Diagnostic]) -> tuple[int, str] | None:
+    """The simple name in `written` (inserted at offset `at` of the checked text) that javac could not find,
+    as (where it starts in `written`, the name), when every error the candidate adds is such a `cannot find
+    symbol`: then another name may be all the line lacks. A name after a dot is guide()'s, not this."""
+    if not errors or not all(e.code.startswith("compiler.err.cant.resolve") for e in errors):
+        return None
+    for e in errors:
+        match = _UNKNOWN.search(e.message)
+        index = e.start - at
+        if match is None or not 0 <= index < len(written):
+            continue
+        name = match.group(1)
+        if written.startswith(name, index) and not written[:index].rstrip().endswith("."):
+            return index, name
+    return None
+
+
+def rename(
+    backend: Backend,
+    index: MemberIndex,
+    place: Place,
+    prompt: str,
+    rule: StopRule,
+    config: SamplingConfig,
+    written: str,
+    score: float,
+    unknown: tuple[int, str],
+    cancel: threading.Event | None = None,
+    key: str = "",
+) -> Sample | None:
+    """`written` (mean log-probability `score`) continued, from the name javac could not find, greedily with
+    one of the names in scope at that place as its start; None when javac lists no other name there."""
+    cut, wrong = unknown
+    typed = place.typed
+    statement = typed + written
+    found = index.members(
+        probe(place.text, place.start, statement, len(typed) + cut, place.rest), place.filename
+    )
+    names = tuple(n for n in found.names if n != wrong)[:MAX_NAMES]
+    if found.what != "scope" or not names:
+        return None
+    keep = written[:cut]
+    more = backend.sample(
+        prompt + keep,
+        rule,
+        dataclasses.replace(config, samples=1, greedy_first=True, names=names),
+        cancel,
+        key,
+    )
+    return _joined(Sample(keep, [], score, "stop"), keep, more[0]) if more else None

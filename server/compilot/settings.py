@@ -113,6 +113,11 @@ class Settings:
         "javac steers: a candidate that names a member its receiver lacks after a `.` is rewritten from the "
         "dot with only the names javac lists for it (`false`: javac only filters finished candidates)",
     )
+    guided_names: bool = _setting(
+        True,
+        "javac steers simple names too: a line javac rejects only for a name it cannot find (`thrown` where "
+        "the method has `threw`) is written again from that name with only the names in scope there",
+    )
     javac_feedback: bool = _setting(
         False,
         "in stepwise bodies, the samples drawn after a greedy statement that does not compile are prompted with "

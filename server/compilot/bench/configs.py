@@ -72,6 +72,11 @@ CONFIGS: dict[str, Config] = {
             {"guided": False},
         ),
         Config(
+            "no-guided-names",
+            "defaults without javac's guidance at simple names it cannot find (guidedNames false)",
+            {"guidedNames": False},
+        ),
+        Config(
             "no-fix-ranking",
             "defaults, ranked by score alone (preferFixes false: removed errors after the cursor not counted)",
             {"preferFixes": False},

@@ -1,5 +1,7 @@
 import com.sun.source.tree.CompilationUnitTree;
+import com.sun.source.tree.IdentifierTree;
 import com.sun.source.tree.MemberSelectTree;
+import com.sun.source.tree.Scope;
 import com.sun.source.util.JavacTask;
 import com.sun.source.util.TreePath;
 import com.sun.source.util.TreePathScanner;
@@ -19,8 +21,10 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -66,7 +70,10 @@ import javax.tools.ToolProvider;
  * <p>Request ["members", release, classpath, sourcepath, name, source]: the source holds one member select
  * whose name is {@code __compilot__} (the parent writes it where the model just wrote {@code expr.}); the
  * reply is ["ok", what, then name and kind per member] with what "instance", "static", "package" or "none",
- * the members those accessible at that place of expr's type (or of the type or package it names).
+ * the members those accessible at that place of expr's type (or of the type or package it names). Where
+ * {@code __compilot__} stands alone (a simple name, no receiver), what is "scope" and the names are those a
+ * simple name can refer to there: locals and parameters first, then the enclosing classes' members, then the
+ * imported and visible types.
  */
 public final class CompilotChecker {
     private static final JavaCompiler JAVAC = ToolProvider.getSystemJavaCompiler();
@@ -274,6 +281,7 @@ public final class CompilotChecker {
                 Trees trees = Trees.instance(task);
                 for (CompilationUnitTree unit : units) {
                     TreePath[] found = new TreePath[1];
+                    boolean[] bare = new boolean[1];
                     new TreePathScanner<Void, Void>() {
                         @Override
                         public Void visitMemberSelect(MemberSelectTree node, Void unused) {
@@ -282,9 +290,18 @@ public final class CompilotChecker {
                             }
                             return super.visitMemberSelect(node, unused);
                         }
+
+                        @Override
+                        public Void visitIdentifier(IdentifierTree node, Void unused) {
+                            if (found[0] == null && node.getName().contentEquals(MARKER)) {
+                                found[0] = getCurrentPath();
+                                bare[0] = true;
+                            }
+                            return super.visitIdentifier(node, unused);
+                        }
                     }.scan(unit, null);
                     if (found[0] != null) {
-                        return describe(task, trees, found[0]);
+                        return bare[0] ? inScope(task, trees, found[0]) : describe(task, trees, found[0]);
                     }
                 }
             } catch (IOException e) {
@@ -351,6 +368,42 @@ public final class CompilotChecker {
             return reply;
         }
 
+        /** The names a simple name at `at` can refer to, nearest first (a local hides a field of its name). */
+        private static List<String> inScope(JavacTask task, Trees trees, TreePath at) {
+            var elements = task.getElements();
+            Scope scope = trees.getScope(at);
+            Map<String, String> names = new LinkedHashMap<>();
+            Map<String, String> types = new LinkedHashMap<>(); // imported and visible types: the longest list
+            List<TypeElement> classes = new ArrayList<>();
+            for (Scope s = scope; s != null; s = s.getEnclosingScope()) {
+                TypeElement enclosing = s.getEnclosingClass();
+                if (enclosing != null && !classes.contains(enclosing)) {
+                    classes.add(enclosing); // its members after every local: they come from further out
+                }
+                for (Element e : s.getLocalElements()) {
+                    if (!e.getSimpleName().contentEquals(MARKER) && !e.getSimpleName().isEmpty()) {
+                        add(e.getKind().isClass() || e.getKind().isInterface() ? types : names, e);
+                    }
+                }
+            }
+            for (TypeElement enclosing : classes) {
+                for (Element e : elements.getAllMembers(enclosing)) {
+                    if (e.getKind() != ElementKind.CONSTRUCTOR && e.getKind() != ElementKind.STATIC_INIT
+                            && e.getKind() != ElementKind.INSTANCE_INIT
+                            && accessible(trees, scope, e, (DeclaredType) enclosing.asType())) {
+                        add(names, e);
+                    }
+                }
+            }
+            types.forEach(names::putIfAbsent);
+            List<String> reply = new ArrayList<>(List.of("ok", "scope"));
+            names.forEach((name, kind) -> {
+                reply.add(name);
+                reply.add(kind);
+            });
+            return reply;
+        }
+
         /** `Math` in `Math.` names a type; `math` (a variable of that type) does not. */
         private static boolean isTypeName(TreePath receiver) {
             var kind = receiver.getLeaf().getKind();
@@ -366,7 +419,7 @@ public final class CompilotChecker {
             }
         }
 
-        private static void add(TreeMap<String, String> members, Element e) {
+        private static void add(Map<String, String> members, Element e) {
             String kind = e instanceof ExecutableElement ? "method"
                     : e.getKind().isClass() || e.getKind().isInterface() ? "type" : "field";
             members.putIfAbsent(e.getSimpleName().toString(), kind);
