@@ -18,7 +18,6 @@ from compilot.generation.backend import (
     Cancelled,
     ModelLoadError,
     SamplingConfig,
-    load_backend,
     resolve_backend,
 )
 from compilot.settings import EMBEDDED_MODEL, Settings
@@ -74,33 +73,6 @@ def test_a_jump_reads_the_member_but_not_the_outline_after_it_again(llama):
         without.close()
     assert read["no reuse"] > 150  # the tail and the member's first line
     assert read["reuse"] < read["no reuse"] - 150  # the tail came from the cache
-
-
-LOOP_END = """public class A {
-    int max(int[] xs) {
-        int best = Integer.MIN_VALUE;
-        for (int x : xs) {
-            best = Math.max(best, x);
-            <here>
-        }
-        return best;
-    }
-}
-"""
-
-
-@pytest.mark.parametrize("backend", ["llamacpp", "torch"])
-def test_a_line_at_a_blocks_end_writes_code_not_its_closing_brace(backend):
-    """The model would close the loop here (an empty line: every row lost) or write a `// TODO`."""
-    prompt = LOOP_END[: LOOP_END.index("<here>")]
-    generation = load_backend(Settings(backend=backend))
-    try:
-        samples = generation.sample(prompt, StopRule.LINE, Settings().sampling(24), None, "k")
-    finally:
-        generation.close()
-    assert len(samples) == 4
-    for sample in samples:
-        assert sample.text.strip() and not sample.text.lstrip().startswith(("}", "/")), sample.text
 
 
 def test_the_same_seed_gives_the_same_candidates(llama):

@@ -6,7 +6,6 @@ from transformers import AutoTokenizer
 
 from compilot.generation.guards import (
     AttractorStop,
-    CodeFirst,
     FirstTokenFilter,
     GeneratedNgramBlock,
     GeneratedRepetitionPenalty,
@@ -97,15 +96,3 @@ def test_first_token_filter_applies_to_the_first_step_only(tokenizer):
     assert torch.isinf(first[0, ~mask]).all() and torch.isfinite(first[0, mask]).all()
     later = guard(torch.tensor([[1, 2, 3, 4]]), scores)
     assert torch.isfinite(later).all()
-
-
-def test_code_first_bans_a_closing_brace_comment_or_end_until_code_is_written(tokenizer):
-    guard = CodeFirst(tokenizer, "}/", prompt_length=2, vocab_size=len(tokenizer))
-    banned = [ids(tokenizer, t)[0] for t in ("}", "//", "/*")] + [tokenizer.eos_token_id]
-    allowed = [ids(tokenizer, t)[0] for t in ("return", "int", "\n")]
-    blank, code = ids(tokenizer, "\n        ")[0], ids(tokenizer, "x")[0]
-    out = guard(torch.tensor([[1, 2, blank], [1, 2, code]]), torch.zeros(2, len(tokenizer)))
-    assert torch.isinf(out[0, banned]).all() and torch.isfinite(out[0, allowed]).all()
-    assert torch.isfinite(out[1]).all()  # this row wrote code: a `}` may close its block now
-    first = guard(torch.tensor([[1, 2]]), torch.zeros(1, len(tokenizer)))  # nothing written yet
-    assert torch.isinf(first[0, banned]).all()

@@ -194,18 +194,6 @@ def split_heal(prompt: str) -> tuple[str, str]:
     return body, prompt[len(body) :]
 
 
-def code_first(rule: StopRule, heal: str) -> str:
-    """The characters a row's first code may not start with ("" for none). A line completion that starts
-    where the prompt's whitespace was cut (a new line, or after a space) and closes the block at once has
-    ended before writing anything (`stop_index`): an empty line is never offered, so the row is lost (on
-    jsoup, 9 of 61 rows). At a line's start a comment is no better: it compiles and does nothing (most rows
-    that no longer close the block wrote `// TODO` there). Torch masks such tokens (`guards.CodeFirst`),
-    llama.cpp's grammar leaves them out."""
-    if rule is not StopRule.LINE or not heal:
-        return ""
-    return "}/" if "\n" in heal else "}"
-
-
 def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("-inf")
 

@@ -125,9 +125,7 @@ class CompletionsBackend:
 
     # ----- requests -----
 
-    def _request(
-        self, body: str, heal: str, rule: StopRule, config: SamplingConfig, n: int, key: str
-    ) -> dict:
+    def _request(self, body: str, heal: str, config: SamplingConfig, n: int, key: str) -> dict:
         """The OpenAI completions fields (and `top_k`, which vLLM, llama.cpp and Ollama take)."""
         request: dict = {
             "prompt": body,
@@ -175,7 +173,7 @@ class CompletionsBackend:
                     row.finish = row.finish or "time"
             return all(row.finish for row in rows)
 
-        request = self._request(body, heal, rule, config, n, key)
+        request = self._request(body, heal, config, n, key)
         t0 = time.monotonic()
         try:
             for event in sse_events(self._post(request, should_stop)):

@@ -10,8 +10,6 @@ again) live.
 
 from __future__ import annotations
 
-import functools
-
 import torch
 from transformers import LogitsProcessor, StoppingCriteria
 
@@ -123,38 +121,6 @@ class FirstTokenFilter(LogitsProcessor):
         if input_ids.shape[1] != self.prompt_length:
             return scores
         return scores.masked_fill(~self.allowed.to(scores.device), -float("inf"))
-
-
-class CodeFirst(LogitsProcessor):
-    """While a row has written only whitespace, no token whose code starts with one of `banned`, and no end
-    of text (`backend.code_first` says when and why)."""
-
-    def __init__(self, tokenizer, banned: str, prompt_length: int, vocab_size: int):
-        self.blank, starts = self.masks_for(tokenizer, banned, vocab_size)
-        self.banned = starts.clone()  # the cached mask stays as it is
-        if tokenizer.eos_token_id is not None:
-            self.banned[tokenizer.eos_token_id] = True
-        self.prompt_length = prompt_length
-
-    @staticmethod
-    @functools.cache
-    def masks_for(tokenizer, banned: str, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(tokens that are whitespace only, tokens whose first code is one of `banned`); ~49k decodes, once
-        per tokenizer and `banned`."""
-        blank = torch.zeros(vocab_size, dtype=torch.bool)
-        starts = torch.zeros(vocab_size, dtype=torch.bool)
-        for token_id in range(len(tokenizer)):
-            code = tokenizer.decode([token_id]).lstrip(" \t\r\n")
-            blank[token_id] = code == ""
-            starts[token_id] = code[:1] in tuple(banned)
-        return blank, starts
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        generated = input_ids[:, self.prompt_length :]  # (rows, generated)
-        waiting = self.blank.to(scores.device)[generated].all(dim=1)  # (rows,) no code written yet
-        if not waiting.any():
-            return scores
-        return scores.masked_fill(waiting[:, None] & self.banned.to(scores.device)[None, :], -float("inf"))
 
 
 class TokenTable:

@@ -22,15 +22,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
-from compilot.context.types import StopRule
-from compilot.generation.backend import (
-    Cancelled,
-    ModelLoadError,
-    SamplingConfig,
-    code_first,
-    gbnf_names,
-    split_heal,
-)
+from compilot.generation.backend import Cancelled, ModelLoadError, SamplingConfig, gbnf_names, split_heal
 from compilot.generation.completions import CompletionsBackend
 from compilot.generation.http_stream import Endpoint, sse_events
 from compilot.settings import EMBEDDED_MODEL
@@ -184,10 +176,8 @@ class LlamaCppBackend(CompletionsBackend):
             self._slots[key] = slot
             return slot
 
-    def _request(
-        self, body: str, heal: str, rule: StopRule, config: SamplingConfig, n: int, key: str
-    ) -> dict:
-        request = super()._request(body, heal, rule, config, n, key)
+    def _request(self, body: str, heal: str, config: SamplingConfig, n: int, key: str) -> dict:
+        request = super()._request(body, heal, config, n, key)
         request |= {"id_slot": self._slot(key), "cache_prompt": True, "n_probs": 1}
         request |= {"repeat_penalty": 1.0, "top_p": 1.0, "min_p": 0.0}  # torch's sampler has neither
         if config.guards and config.repetition_penalty != 1.0:
@@ -196,9 +186,7 @@ class LlamaCppBackend(CompletionsBackend):
         if config.names:  # javac's members after a dot (the prompt ends at the dot: nothing to heal)
             request["grammar"] = gbnf_names(config.names)
         elif heal:  # token healing: the first token starts with the whitespace cut off the prompt
-            banned = code_first(rule, heal)
-            code = f"[ \\t\\r\\n]* [^ \\t\\r\\n{banned}\\x00] " if banned else ""
-            request["grammar"] = f"root ::= {_gbnf_char(heal[0])} {code}[^\\x00]*"
+            request["grammar"] = f"root ::= {_gbnf_char(heal[0])} [^\\x00]*"
         return request
 
     def close(self) -> None:

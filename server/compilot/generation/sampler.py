@@ -26,14 +26,12 @@ from compilot.generation.backend import (
     Finish,
     Sample,
     SamplingConfig,
-    code_first,
     finish_text,
     mean,
     split_heal,
 )
 from compilot.generation.guards import (
     AttractorStop,
-    CodeFirst,
     FirstTokenFilter,
     GeneratedNgramBlock,
     GeneratedRepetitionPenalty,
@@ -193,9 +191,6 @@ class Sampler:
         if heal:
             vocab = self.lm.model.config.vocab_size
             processors.append(FirstTokenFilter(self._first_token_mask(heal[0], vocab), plen))
-        if banned := code_first(rule, heal):
-            vocab = self.lm.model.config.vocab_size
-            processors.append(CodeFirst(self.lm.tokenizer, banned, plen, vocab))
         stops = StoppingCriteriaList([StopRuleCriteria(self.lm.tokenizer, plen, rule)])
         attractor = AttractorStop(plen)
         if config.guards:
