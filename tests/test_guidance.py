@@ -120,8 +120,9 @@ def judged(checker, written: str):
 @pytest.mark.parametrize(
     "written, expected",
     [
-        ("assertTrue(thrown);", (11, "thrown")),
-        ("thrown = true;", (0, "thrown")),
+        ("assertTrue(thrown);", (11, "thrown", "variable")),
+        ("thrown = true;", (0, "thrown", "variable")),
+        ("assertTrue(rejected(regex));", (11, "rejected", "method")),
         ("assertTrue(threw.isBlank());", None),  # not a missing name: a member of a boolean
         ("assertTrue(regex.isBlankish());", None),  # a member after a dot: guide()'s part
         ("assertTrue(thrown) + 1;", None),  # another error besides the name: a name cannot fix the line

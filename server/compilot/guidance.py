@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from typing import NamedTuple
 
 from compilot.context.types import StopRule
 from compilot.generation.backend import Backend, Sample, SamplingConfig
@@ -24,7 +25,18 @@ from compilot.verification.members import MemberIndex, accesses, probe, statemen
 
 MAX_FIXES = 3  # continuations per sample: a line rarely has more member accesses than this
 MAX_NAMES = 400  # names in scope offered at a simple name: locals and members come first, then types
-_UNKNOWN = re.compile(r"symbol:\s+(?:class|interface|variable|method|enum|record)\s+([\w$]+)")
+_UNKNOWN = re.compile(r"symbol:\s+(class|interface|variable|method|enum|record)\s+([\w$]+)")
+# What may stand for an unknown symbol of each kind (the kinds of a "scope" reply: locals are "field"s). A
+# variable javac cannot find may be meant as a type (`Assert.fail()` without its import reads as one).
+_STANDS_FOR = {"variable": ("field", "type"), "method": ("method",)}
+
+
+class Unknown(NamedTuple):
+    """A simple name javac could not find in a candidate: where it starts there, the name, javac's kind."""
+
+    at: int
+    name: str
+    kind: str
 
 
 @dataclasses.dataclass
@@ -110,10 +122,10 @@ def _joined(sample: Sample, keep: str, more: Sample) -> Sample:
     return Sample(text=keep + more.text, token_ids=[], mean_logprob=score, finish=more.finish)
 
 
-def unknown_name(written: str, at: int, errors: list[Diagnostic]) -> tuple[int, str] | None:
+def unknown_name(written: str, at: int, errors: list[Diagnostic]) -> Unknown | None:
     """The simple name in `written` (inserted at offset `at` of the checked text) that javac could not find,
-    as (where it starts in `written`, the name), when every error the candidate adds is such a `cannot find
-    symbol`: then another name may be all the line lacks. A name after a dot is guide()'s, not this."""
+    when every error the candidate adds is such a `cannot find symbol`: then another name may be all the
+    line lacks. A name after a dot is guide()'s, not this."""
     if not errors or not all(e.code.startswith("compiler.err.cant.resolve") for e in errors):
         return None
     for e in errors:
@@ -121,9 +133,9 @@ def unknown_name(written: str, at: int, errors: list[Diagnostic]) -> tuple[int, 
         index = e.start - at
         if match is None or not 0 <= index < len(written):
             continue
-        name = match.group(1)
+        kind, name = match.groups()
         if written.startswith(name, index) and not written[:index].rstrip().endswith("."):
-            return index, name
+            return Unknown(index, name, kind)
     return None
 
 
@@ -136,19 +148,21 @@ def rename(
     config: SamplingConfig,
     written: str,
     score: float,
-    unknown: tuple[int, str],
+    unknown: Unknown,
     cancel: threading.Event | None = None,
     key: str = "",
 ) -> Sample | None:
     """`written` (mean log-probability `score`) continued, from the name javac could not find, greedily with
-    one of the names in scope at that place as its start; None when javac lists no other name there."""
-    cut, wrong = unknown
+    one of the names in scope at that place of the kind it can be as its start (a method for a method...);
+    None when javac lists no other such name there."""
+    cut, wrong, kind = unknown
     typed = place.typed
     statement = typed + written
     found = index.members(
         probe(place.text, place.start, statement, len(typed) + cut, place.rest), place.filename
     )
-    names = tuple(n for n in found.names if n != wrong)[:MAX_NAMES]
+    kinds = _STANDS_FOR.get(kind, ("type",))
+    names = tuple(n for n, k in found.names.items() if n != wrong and k in kinds)[:MAX_NAMES]
     if found.what != "scope" or not names:
         return None
     keep = written[:cut]
