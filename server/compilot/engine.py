@@ -377,6 +377,8 @@ class Engine:
             except CheckerError as e:
                 log.warning("scope lookup failed: %s", e)
                 break
+            log.debug("unknown %s %r in %r: written again as %r", unknown.kind, unknown.name, c.text,
+                      sample and sample.text)  # fmt: skip
             if sample is not None and sample.text.strip() not in {x.text.strip() for x in judged}:
                 renamed.append(sample)
             if len(renamed) >= MAX_RENAMES:
