@@ -2,7 +2,7 @@
 
 The kept samples (rejection sampling, javac as the judge) are trained on together with the original lines, so
 the adapter learns the code base's own code and the compiling variants the model already had in it. Sampling
-uses the engine's guarded torch sampler, as completions do.
+uses the backend completions use, with its guards (llama.cpp on a CPU, torch on a GPU).
 """
 
 from __future__ import annotations
