@@ -99,17 +99,18 @@ def guide(
             break
         cut, names = wrong
         keep = sample.text[:cut]
-        more = backend.sample(
-            prompt + keep,
-            rule,
-            dataclasses.replace(config, samples=1, greedy_first=greedy, names=names),
-            cancel,
-            key,
-        )
-        if not more:
+        more = _one_named(backend, prompt + keep, rule, config, names, greedy, cancel, key)
+        if more is None:
             break
-        sample = _joined(sample, keep, more[0])
+        sample = _joined(sample, keep, more)
     return sample
+
+
+def _one_named(backend, prompt, rule, config, names, greedy, cancel, key) -> Sample | None:
+    """One row of `prompt`'s continuation that starts with one of `names` (None: the backend drew none)."""
+    replaced = dataclasses.replace(config, samples=1, greedy_first=greedy, names=names)
+    more = backend.sample(prompt, rule, replaced, cancel, key)
+    return more[0] if more else None
 
 
 def _joined(sample: Sample, keep: str, more: Sample) -> Sample:
@@ -166,11 +167,5 @@ def rename(
     if found.what != "scope" or not names:
         return None
     keep = written[:cut]
-    more = backend.sample(
-        prompt + keep,
-        rule,
-        dataclasses.replace(config, samples=1, greedy_first=True, names=names),
-        cancel,
-        key,
-    )
-    return _joined(Sample(keep, [], score, "stop"), keep, more[0]) if more else None
+    more = _one_named(backend, prompt + keep, rule, config, names, True, cancel, key)
+    return _joined(Sample(keep, [], score, "stop"), keep, more) if more else None
