@@ -305,22 +305,12 @@ class Engine:
                 )
             fresh = [self._candidate(context, sample) for sample in samples]
             candidates += fresh
-            t2 = time.perf_counter()
-            timings["generation"] += t2 - t1
+            timings["generation"] += time.perf_counter() - t1
             if checked:
-                try:
-                    self._verify(text, context, fresh, filename, cancel)
-                except CheckerError as e:
-                    checked, self.checker_problem = False, f"javac checking failed: {e}"
-            timings["verification"] += time.perf_counter() - t2
+                checked = self._judge(text, context, fresh, filename, cancel, timings)
             if checked and s.guided_names and not any(c.verdict == "pass" for c in fresh):
                 renamed = self._renamed(text, context, filename, fresh, config, cancel, key, timings)
-                t2 = time.perf_counter()
-                try:
-                    self._verify(text, context, renamed, filename, cancel)
-                except CheckerError as e:
-                    checked, self.checker_problem = False, f"javac checking failed: {e}"
-                timings["verification"] += time.perf_counter() - t2
+                checked = self._judge(text, context, renamed, filename, cancel, timings)
                 candidates += renamed
                 fresh += renamed
             if checked and any(c.verdict == "pass" and c.text.strip() for c in fresh):
@@ -362,6 +352,8 @@ class Engine:
         if context.stop is StopRule.BLOCK or (config.deadline and time.monotonic() > config.deadline):
             return []
         place = Place.at(text, context.offset, filename)
+        index = self._member_index()
+        seen = {c.text.strip() for c in judged}
         renamed: list[Sample] = []
         t0 = time.perf_counter()
         for c in sorted((c for c in judged if c.verdict == "fail"), key=lambda c: -c.score):
@@ -369,7 +361,6 @@ class Engine:
             if unknown is None:
                 continue
             try:
-                index = self._member_index()
                 sample = rename(
                     self.backend, index, place, context.prefix, context.stop, config, c.text, c.score,
                     unknown, cancel, key,
@@ -379,7 +370,7 @@ class Engine:
                 break
             log.debug("unknown %s %r in %r: written again as %r", unknown.kind, unknown.name, c.text,
                       sample and sample.text)  # fmt: skip
-            if sample is not None and sample.text.strip() not in {x.text.strip() for x in judged}:
+            if sample is not None and sample.text.strip() not in seen:
                 renamed.append(sample)
             if len(renamed) >= MAX_RENAMES:
                 break
@@ -390,6 +381,19 @@ class Engine:
                 timings,
             )  # fmt: skip
         return [self._candidate(context, sample) for sample in renamed]
+
+    def _judge(self, text, context, candidates, filename, cancel, timings) -> bool:
+        """javac's verdict on each candidate (`_verify`), timed; False when javac itself failed: checking is
+        off for the rest of the request, and `checker_problem` says why."""
+        t0 = time.perf_counter()
+        try:
+            self._verify(text, context, candidates, filename, cancel)
+            return True
+        except CheckerError as e:
+            self.checker_problem = f"javac checking failed: {e}"
+            return False
+        finally:
+            timings["verification"] += time.perf_counter() - t0
 
     def _member_index(self) -> MemberIndex:
         if self._members is None or self._members.checker is not self.checker:

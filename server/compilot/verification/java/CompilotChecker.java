@@ -360,12 +360,7 @@ public final class CompilotChecker {
                     }
                 }
             }
-            List<String> reply = new ArrayList<>(List.of("ok", what));
-            members.forEach((name, kind) -> {
-                reply.add(name);
-                reply.add(kind);
-            });
-            return reply;
+            return reply(what, members);
         }
 
         /** The names a simple name at `at` can refer to, nearest first (a local hides a field of its name). */
@@ -396,7 +391,12 @@ public final class CompilotChecker {
                 }
             }
             types.forEach(names::putIfAbsent);
-            List<String> reply = new ArrayList<>(List.of("ok", "scope"));
+            return reply("scope", names);
+        }
+
+        /** ["ok", what, then name and kind for each name, in the map's order]. */
+        private static List<String> reply(String what, Map<String, String> names) {
+            List<String> reply = new ArrayList<>(List.of("ok", what));
             names.forEach((name, kind) -> {
                 reply.add(name);
                 reply.add(kind);
