@@ -134,6 +134,23 @@ def test_sigterm_still_ends_a_process_that_runs_the_backend():
     assert process.wait(10) == -15
 
 
+def test_openai_reads_a_prompt_ahead_into_the_servers_cache():
+    """didOpen and pauses in typing prefill the prompt on a remote server too: the request then finds it cached
+    (before, a jump's request read the whole outline, and `openai` offered less than `llamacpp`)."""
+    from compilot.bench.llama_server import local_server
+    from compilot.generation.completions import connect_openai
+
+    with local_server(api_key="") as (url, _key, _process):
+        backend = connect_openai(url, "")
+        backend.prefill(METHOD, "doc")
+        read = backend.prefill_tokens
+        backend.prefill(METHOD + "int n = items.size();\n        ", "doc")  # the next keystrokes
+        assert read > 60  # the whole prompt (~80 tokens), the first time
+        assert backend.prefill_tokens - read < 20  # then only what was typed
+        sample = backend.sample(METHOD, StopRule.LINE, SamplingConfig(samples=1), None, "doc")[0]
+        assert sample.finish == "stop" and sample.text.strip()
+
+
 def test_a_killed_server_is_a_clear_error_and_the_next_request_says_so_again():
     from compilot.bench.llama_server import local_server
     from compilot.generation.completions import connect_openai

@@ -149,7 +149,7 @@ CONFIGS: dict[str, Config] = {
         Config(
             "openai-local",
             "the openai backend against a llama.cpp server process on 127.0.0.1 serving the same GGUF over "
-            "HTTP (no prefill ahead: a remote server's prompt cache is its own)",
+            "HTTP (bench/llama_server.py, `--cache-reuse` as in process)",
             {"backend": "openai", "endpoint": LOCAL_SERVER},
         ),
         Config(

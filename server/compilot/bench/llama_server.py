@@ -1,6 +1,6 @@
 """A llama.cpp server in a process of its own, on 127.0.0.1, serving a GGUF over OpenAI-compatible HTTP.
 
-What a team runs on its inference box, here on this machine: the `openai` backend's tests and the benchmark's
+What a team runs on its inference box, here on this machine (with `--cache-reuse` as the README advises): the `openai` backend's tests and the benchmark's
 `openai-local` configuration talk to it as to any remote server. Its API key comes from $COMPILOT_API_KEY.
 
     python -m compilot.bench.llama_server [--gguf FILE] [--port N]    # serves until killed
@@ -74,18 +74,23 @@ def wait_ready(url: str, key: str, process: subprocess.Popen, timeout: float) ->
 
 
 def main(argv: list[str] | None = None) -> int:
+    from compilot.settings import EMBEDDED_MODEL, Settings
+
     parser = argparse.ArgumentParser(prog="python -m compilot.bench.llama_server")
     parser.add_argument("--gguf", default="", help="the GGUF file (default: the embedded model's)")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--slots", type=int, default=6)
+    parser.add_argument(
+        "--cache-reuse", type=int, default=Settings().cache_reuse, help="llama-server's --cache-reuse"
+    )
     args = parser.parse_args(argv)
     import xllamacpp
 
     from compilot.generation.llamacpp import gguf_for, server_params
-    from compilot.settings import EMBEDDED_MODEL
 
     path = gguf_for(args.gguf or EMBEDDED_MODEL)
-    params = server_params(xllamacpp, path, args.slots, "127.0.0.1", os.environ.get(API_KEY_ENV, ""))
+    key = os.environ.get(API_KEY_ENV, "")
+    params = server_params(xllamacpp, path, args.slots, "127.0.0.1", key, cache_reuse=args.cache_reuse)
     params.model_alias = {MODEL_NAME}
     params.port = args.port
     server = xllamacpp.Server(params)

@@ -1,6 +1,10 @@
 """Backends that stream from an OpenAI-compatible `/v1/completions` endpoint: a team's inference server
 (vLLM, llama.cpp's server, Ollama; `backend: openai`) and the in-process llama.cpp server (generation/llamacpp.py).
 
+Prompts are read ahead as in process: after didOpen and each pause in typing the prompt is sent with one token
+to decode (in pieces a cancel can stop between), so the server's prompt cache (vLLM's prefix caching, llama.cpp's
+`cache_prompt`) holds it when the request comes; without that, a jump's request read the whole file's outline.
+
 The guards cannot sit inside these samplers, so they act on the token stream: each row's text is cut by the stop
 rule and the attractor stop as its tokens arrive, and the connection is closed (the server stops decoding) once
 every row is done, the deadline passed, or the request was cancelled. The greedy row is a request of its own
@@ -46,6 +50,7 @@ log = logging.getLogger(__name__)
 API_KEY_ENV = "COMPILOT_API_KEY"  # the only place a key is read from: never settings files, never logs
 RETRIES = 2  # more tries after a failed connection (not after a started stream), with backoff
 BACKOFF_S = 0.25
+PREFILL_CHARS = 600  # ~180 tokens a piece (a cancel waits for at most one piece, ~0.9 s on 2 cores)
 
 
 @dataclass
@@ -78,6 +83,8 @@ class CompletionsBackend:
         self.model = model
         self.read_timeout = read_timeout
         self.max_n: int | None = None  # most rows one request may ask for (None: all)
+        self.prefill_tokens = 0  # prompt tokens the server read in prefills (the rest it found cached)
+        self._held: dict = {}  # cache id -> the prompt text the server holds for it (as far as we know)
         self._headers = _auth_headers(api_key)
 
     def __repr__(self) -> str:  # never the key
@@ -115,15 +122,41 @@ class CompletionsBackend:
         return [self._sample(row, heal, rule, config) for row in rows]
 
     def prefill(self, prompt: str, key: str = "", cancel: threading.Event | None = None) -> None:
-        """A remote server caches prompts its own way (vLLM's prefix caching, llama.cpp's `cache_prompt`)."""
+        """Have the server read `prompt` into its cache. A request the server is reading when cancelled loses
+        its progress (llama.cpp), so a long prompt is sent in growing pieces cut at line ends, each one
+        finished; a cancel stops between two. Pieces the server holds already are not sent again."""
+        body, _ = split_heal(prompt)
+        cache = self._cache_id(key)
+        held = len(os.path.commonprefix([self._held.get(cache, ""), body]))
+        for end in _piece_ends(body, PREFILL_CHARS):
+            if end <= held:
+                continue  # a shorter request would cut the server's copy back to it
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            try:
+                for event in sse_events(self._post(self._prefill_request(body[:end], key), lambda: False)):
+                    timings = event.get("timings") or {}  # llama.cpp's
+                    self.prefill_tokens += timings.get("prompt_n", 0)
+            except HttpError as e:
+                raise BackendError(self._explain(e)) from e
+            self._held[cache] = body[:end]
 
     def forget(self, key: str) -> None:
-        pass
+        self._held.pop(key, None)
 
     def close(self) -> None:
         pass
 
     # ----- requests -----
+
+    def _cache_id(self, key: str):
+        """What the server's cached prompt for document `key` is known by (here: the document)."""
+        return key
+
+    def _prefill_request(self, prompt: str, key: str) -> dict:
+        """A completion that reads `prompt` and decodes one token (vLLM refuses `max_tokens` 0)."""
+        request = {"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "stream": True}
+        return request | ({"model": self.model} if self.model else {})
 
     def _request(self, body: str, heal: str, config: SamplingConfig, n: int, key: str) -> dict:
         """The OpenAI completions fields (and `top_k`, which vLLM, llama.cpp and Ollama take)."""
@@ -312,3 +345,15 @@ def _tokens(choice: dict) -> list[tuple[str, int | None, float]]:
     tokens = logprobs.get("tokens") or []
     values = logprobs.get("token_logprobs") or [0.0] * len(tokens)
     return [(t, None, float(v or 0.0)) for t, v in zip(tokens, values, strict=False)]
+
+
+def _piece_ends(text: str, size: int) -> list[int]:
+    """Ends of growing prefixes of `text`, about `size` characters apart, each after a line end; the last is
+    the whole text."""
+    ends, start = [], 0
+    while len(text) - start > size:
+        cut = text.rfind("\n", start + size // 2, start + size)
+        cut = start + size if cut < 0 else cut + 1
+        ends.append(cut)
+        start = cut
+    return [*ends, len(text)]

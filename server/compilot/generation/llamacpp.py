@@ -22,9 +22,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
-from compilot.generation.backend import Cancelled, ModelLoadError, SamplingConfig, gbnf_names, split_heal
+from compilot.generation.backend import ModelLoadError, SamplingConfig, gbnf_names
 from compilot.generation.completions import CompletionsBackend
-from compilot.generation.http_stream import Endpoint, sse_events
+from compilot.generation.http_stream import Endpoint
 from compilot.settings import EMBEDDED_MODEL
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ SLOT_TOKENS = 3072  # an outline prompt of `promptChars` 3000 is ~1300 tokens; b
 HOST_CACHE_MIB = 256  # prompts of documents no slot holds, kept in memory by llama.cpp (default 8 GiB)
 BATCH_TOKENS = 512
 SOCKET_DIR_PREFIX = "compilot-llama-"  # then the pid of the process that owns the socket
-PREFILL_CHARS = 600  # ~180 tokens a piece (a cancel waits for at most one piece, ~0.9 s on 2 cores)
 
 
 def gguf_for(model: str) -> Path:
@@ -53,10 +52,13 @@ def gguf_for(model: str) -> Path:
     return path
 
 
-def server_params(xllamacpp, path: Path, slots: int, host: str, api_key: str, adapter: str = ""):
+def server_params(
+    xllamacpp, path: Path, slots: int, host: str, api_key: str, adapter: str = "", cache_reuse: int = 0
+):
     """llama.cpp server parameters for `path` with `slots` sequences of SLOT_TOKENS each, listening on `host`
     (a `.sock` path is a Unix socket), with `api_key` if one is given, `adapter`'s GGUF LoRA applied if one is
-    given, and no log."""
+    given, runs of at least `cache_reuse` cached tokens shifted into place (the `cacheReuse` setting), threads
+    that do not spin (javac checks on the same cores), and no log."""
     params = xllamacpp.CommonParams()
     params.model.path = str(path)
     if adapter:
@@ -70,6 +72,12 @@ def server_params(xllamacpp, path: Path, slots: int, host: str, api_key: str, ad
     params.hostnames = [host]
     if api_key:
         params.api_keys = [api_key]
+    params.n_batch = params.n_ubatch = BATCH_TOKENS
+    params.cache_ram_mib = HOST_CACHE_MIB
+    params.n_cache_reuse = (
+        cache_reuse  # moved runs of the cached prompt are shifted into place, not read again
+    )
+    params.cpuparams.poll = params.cpuparams_batch.poll = 0
     params.verbosity = -1  # its log goes to stderr; the language server's stdout stays the protocol's
     return params
 
@@ -116,12 +124,8 @@ class LlamaCppBackend(CompletionsBackend):
         # 0700: only this user can reach the socket; the pid in the name lets a later start remove it
         self._dir = tempfile.mkdtemp(prefix=f"{SOCKET_DIR_PREFIX}{os.getpid()}-")
         key = secrets.token_urlsafe(24)
-        params = server_params(xllamacpp, path, SLOTS, os.path.join(self._dir, "llama.sock"), key, adapter)
-        params.n_batch = params.n_ubatch = BATCH_TOKENS
-        params.cache_ram_mib = HOST_CACHE_MIB
-        # the `cacheReuse` setting: moved runs of the cached prompt are shifted into place, not read again
-        params.n_cache_reuse = cache_reuse
-        params.cpuparams.poll = params.cpuparams_batch.poll = 0  # no spinning: javac checks on the same cores
+        socket = os.path.join(self._dir, "llama.sock")
+        params = server_params(xllamacpp, path, SLOTS, socket, key, adapter, cache_reuse)
         params.ui = params.endpoint_slots = params.endpoint_metrics = params.endpoint_props = False
         try:
             with _signal_handlers_kept():
@@ -136,34 +140,20 @@ class LlamaCppBackend(CompletionsBackend):
         super().__init__("llamacpp", Endpoint(address), "", key)
         self.max_n = 1
         self._slots: OrderedDict[str, int] = OrderedDict()  # document -> its slot, least recent first
-        self._held: dict[int, str] = {}  # slot -> the prompt text it holds (as far as we know)
-        self.prefill_tokens = 0  # prompt tokens llama.cpp has read in prefills (the rest it found cached)
         self._lock = threading.Lock()
         log.info("llama.cpp serves %s on %s", path.name, address)
-
-    def prefill(self, prompt: str, key: str = "", cancel: threading.Event | None = None) -> None:
-        """A request llama.cpp is reading when cancelled loses its progress, so a long prompt is sent in
-        growing pieces cut at line ends, each one finished; a cancel stops between two."""
-        body, _ = split_heal(prompt)
-        slot = self._slot(key)
-        held = len(os.path.commonprefix([self._held.get(slot, ""), body]))
-        for end in _piece_ends(body, PREFILL_CHARS):
-            if end <= held:
-                continue  # a shorter request would cut the slot's copy back to it
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            request = {"prompt": body[:end], "max_tokens": 0, "id_slot": slot, "cache_prompt": True}
-            for event in sse_events(self._post(request, lambda: False)):
-                timings = event.get("timings") or {}
-                self.prefill_tokens += timings.get("prompt_n", 0)
-                log.debug("llamacpp prefill to %d in slot %d: %s", end, slot, timings)
-            self._held[slot] = body[:end]
 
     def forget(self, key: str) -> None:
         with self._lock:
             slot = self._slots.pop(key, None)
         if slot is not None:
             self._held.pop(slot, None)
+
+    def _cache_id(self, key: str) -> int:
+        return self._slot(key)
+
+    def _prefill_request(self, prompt: str, key: str) -> dict:
+        return {"prompt": prompt, "max_tokens": 0, "id_slot": self._slot(key), "cache_prompt": True}
 
     def _slot(self, key: str) -> int:
         """The document's slot; a new document takes a free one or the least recently used."""
@@ -213,15 +203,3 @@ def _remove_dead_sockets() -> None:
 
 def _gbnf_char(char: str) -> str:
     return {"\n": '"\\n"', "\t": '"\\t"', " ": '" "'}.get(char, f'"{char}"')
-
-
-def _piece_ends(text: str, size: int) -> list[int]:
-    """Ends of growing prefixes of `text`, about `size` characters apart, each after a line end; the last is
-    the whole text."""
-    ends, start = [], 0
-    while len(text) - start > size:
-        cut = text.rfind("\n", start + size // 2, start + size)
-        cut = start + size if cut < 0 else cut + 1
-        ends.append(cut)
-        start = cut
-    return [*ends, len(text)]
