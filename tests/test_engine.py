@@ -218,6 +218,18 @@ def test_a_line_rejected_for_an_unknown_name_is_written_again_from_it(tiny_setti
     assert backend.rows == ["int nope = 1;"]  # the sampled round never ran: the renamed line compiled
 
 
+def test_a_backend_that_cannot_hold_rows_to_names_is_not_guided(tiny_settings):
+    """The same unknown name with a backend that has no grammar (openai): no row is asked to start with a
+    name it would not be held to; the sampled row is drawn instead."""
+    backend = RowByRowBackend(["assertTrue(thrown);", "int nope = 1;"])
+    backend.constrains_names = False
+    settings = tiny_settings.updated({"samples": 2})[0]
+    with Engine(settings, backend=backend) as engine:
+        result = engine.complete(PATTERN_CHECK, PATTERN_CHECK_AT, "PatternCheck.java")
+    assert [c.names for c in backend.asked] == [(), ()] and backend.rows == []
+    assert [c.text for c in result.items] == ["int nope = 1;"]
+
+
 def test_rounds_of_one_keep_the_seeds_of_a_round_of_all():
     from compilot.generation.backend import SamplingConfig, sampling_rounds
 

@@ -251,6 +251,8 @@ class Engine:
         """The candidates for a cursor, judged by javac, and whether they were (timings filled in)."""
         s = self.settings
         checked = s.verify and self.checker is not None
+        # javac's guidance holds rows to the names it allows, which a backend without a grammar cannot
+        steered = checked and getattr(self.backend, "constrains_names", True)
         t1 = time.perf_counter()
         self.backend.prefill(context.prefix, key, cancel)  # the new tokens; sampling finds them cached
         timings["prefill"] = time.perf_counter() - t1
@@ -272,7 +274,7 @@ class Engine:
                     cancel=cancel,
                     budget=self._block_budget(context),
                     key=key,
-                    steer=self._steer_body(filename, cancel, key, timings) if s.guided else None,
+                    steer=self._steer_body(filename, cancel, key, timings) if steered and s.guided else None,
                     feedback=s.javac_feedback,
                     adaptive=s.adaptive,
                 )
@@ -290,7 +292,7 @@ class Engine:
                 break  # out of time: offer what the earlier round verified
             t1 = time.perf_counter()
             samples = self.backend.sample(context.prefix, context.stop, config, cancel, key)
-            if checked and s.guided:
+            if checked and steered and s.guided:
                 samples = self._guided(
                     text,
                     context.offset,
@@ -308,7 +310,7 @@ class Engine:
             timings["generation"] += time.perf_counter() - t1
             if checked:
                 checked = self._judge(text, context, fresh, filename, cancel, timings)
-            if checked and s.guided_names and not any(c.verdict == "pass" for c in fresh):
+            if checked and steered and s.guided_names and not any(c.verdict == "pass" for c in fresh):
                 renamed = self._renamed(text, context, filename, fresh, config, cancel, key, timings)
                 checked = self._judge(text, context, renamed, filename, cancel, timings)
                 candidates += renamed

@@ -237,6 +237,10 @@ class RecordingSampler:
     def rows_one_by_one(self) -> bool:
         return getattr(self.backend, "rows_one_by_one", False)
 
+    @property
+    def constrains_names(self) -> bool:
+        return getattr(self.backend, "constrains_names", True)
+
     def begin(self, key: str) -> None:
         self.backend.forget(key)
         self.last = []

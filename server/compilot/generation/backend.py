@@ -97,6 +97,9 @@ class Backend(Protocol):
     # Rows are drawn one request each (llama.cpp in process), so drawing them in rounds of one costs nothing
     # and the engine can stop at the first that compiles; absent: False (rows come batched, as in torch)
     rows_one_by_one: bool
+    # It holds a row to `SamplingConfig.names`, which javac's guidance needs (the openai backend cannot: the
+    # engine then does not guide); absent: True
+    constrains_names: bool
 
     def sample(
         self,

@@ -83,6 +83,9 @@ class CompletionsBackend:
         self.model = model
         self.read_timeout = read_timeout
         self.max_n: int | None = None  # most rows one request may ask for (None: all)
+        # Token healing and javac's names need a grammar, which the OpenAI API lacks (`_split`), and names are
+        # not held to
+        self.heals = self.constrains_names = False
         self.prefill_tokens = 0  # prompt tokens the server read in prefills (the rest it found cached)
         self._held: dict = {}  # cache id -> the prompt text the server holds for it (as far as we know)
         self._headers = _auth_headers(api_key)
@@ -104,8 +107,8 @@ class CompletionsBackend:
         cancel: threading.Event | None = None,
         key: str = "",
     ) -> list[Sample]:
-        body, heal = split_heal(prompt)
-        if not body:
+        body, heal = self._split(prompt)
+        if not body.strip():
             return []
         self.prefill(prompt, key, cancel)  # llama.cpp: in pieces a cancel can stop between
         greedy = 1 if config.greedy_first or config.temperature == 0 else 0
@@ -148,6 +151,18 @@ class CompletionsBackend:
         pass
 
     # ----- requests -----
+
+    def _split(self, prompt: str) -> tuple[str, str]:
+        """(what to send, what the model must write first). With a grammar, the prompt's trailing whitespace
+        is cut off and the first token made to start with it (token healing). Without one, cut off, the model
+        went on with the line before; sent whole, it wrote a space or a blank line first, since byte-level BPE
+        tokenizers (GPT-2's rule: Llama 3, Qwen, StarCoder, SmolLM) put a word's leading space in the word's
+        token. So the last space of an indentation is cut off: the model writes it with the word."""
+        if self.heals:
+            return split_heal(prompt)
+        if prompt.endswith(" ") and prompt.rstrip(" ").endswith("\n"):
+            return prompt[:-1], " "
+        return prompt, ""
 
     def _cache_id(self, key: str):
         """What the server's cached prompt for document `key` is known by (here: the document)."""

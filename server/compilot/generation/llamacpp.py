@@ -139,6 +139,7 @@ class LlamaCppBackend(CompletionsBackend):
             raise ModelLoadError(f"llama.cpp listens on {address}, not on a private socket: not used")
         super().__init__("llamacpp", Endpoint(address), "", key)
         self.max_n = 1
+        self.heals = self.constrains_names = True  # by grammar (`_request`)
         self._slots: OrderedDict[str, int] = OrderedDict()  # document -> its slot, least recent first
         self._lock = threading.Lock()
         log.info("llama.cpp serves %s on %s", path.name, address)

@@ -49,6 +49,7 @@ class Sampler:
 
     name = "torch"
     rows_one_by_one = False  # rows are decoded batched: 4 cost ~2.5 of one
+    constrains_names = True  # SamplingConfig.names, by a logits mask
 
     def __init__(self, lm: LoadedModel, prompts: PromptCache | None = None):
         self.lm = lm
