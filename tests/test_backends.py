@@ -134,14 +134,17 @@ def test_sigterm_still_ends_a_process_that_runs_the_backend():
     assert process.wait(10) == -15
 
 
-def test_openai_reads_a_prompt_ahead_and_writes_the_line_from_its_indentation():
+def test_openai_reads_a_prompt_ahead_and_on_llama_cpp_writes_what_llamacpp_writes(llama):
     """didOpen and pauses in typing prefill the prompt on a remote server too: the request then finds it cached
-    (before, a jump's request read the whole outline). Without a grammar to heal the prompt's indentation, the
-    last space is left for the model to write with its first word (sent whole, the model wrote a blank line
-    first; cut off whole, it sometimes went on with the line before)."""
+    (before, a jump's request read the whole outline). A llama.cpp server (its /v1/models says so) gets
+    llama.cpp's own fields, grammar included: the same greedy line as in process, and guidance. Any other
+    server gets OpenAI's fields only: without a grammar to heal the prompt's indentation, its last space is
+    left for the model to write with its first word (sent whole, the model wrote a blank line first; cut off
+    whole, it sometimes went on with the line before)."""
     from compilot.bench.llama_server import local_server
     from compilot.generation.completions import connect_openai
 
+    greedy = SamplingConfig(samples=1, temperature=0.0)
     with local_server(api_key="") as (url, _key, _process):
         backend = connect_openai(url, "")
         backend.prefill(METHOD, "doc")
@@ -149,9 +152,12 @@ def test_openai_reads_a_prompt_ahead_and_writes_the_line_from_its_indentation():
         backend.prefill(METHOD + "int n = items.size();\n        ", "doc")  # the next keystrokes
         assert read > 60  # the whole prompt (~80 tokens), the first time
         assert backend.prefill_tokens - read < 20  # then only what was typed
-        greedy = SamplingConfig(samples=1, temperature=0.0)
-        line = backend.sample(METHOD, StopRule.LINE, greedy, None, "doc")[0]
-    assert line.finish == "stop" and line.text == "items.remove(items.size() - 1);"  # pop()'s own line
+        assert backend.llama_cpp and backend.constrains_names
+        remote = backend.sample(METHOD, StopRule.LINE, greedy, None, "doc")[0]
+        backend.llama_cpp = False  # as vLLM or Ollama would be asked
+        plain = backend.sample(METHOD, StopRule.LINE, greedy, None, "doc")[0]
+    assert remote.text == llama.sample(METHOD, StopRule.LINE, greedy, None, "doc")[0].text
+    assert plain.finish == "stop" and plain.text == "items.remove(items.size() - 1);"  # pop()'s own line
 
 
 def test_a_killed_server_is_a_clear_error_and_the_next_request_says_so_again():

@@ -30,6 +30,7 @@ from compilot.generation.backend import (
     Sample,
     SamplingConfig,
     finish_text,
+    gbnf_names,
     mean,
     split_heal,
 )
@@ -77,15 +78,16 @@ class CompletionsBackend:
         model: str,
         api_key: str = "",
         read_timeout: float = 30.0,
+        llama_cpp: bool = False,
     ) -> None:
+        """`llama_cpp`: the server is llama.cpp's, so its own fields are sent too: a GBNF grammar heals the
+        prompt's indentation and holds rows to javac's names, and its samplers are set as torch's."""
         self.name = name
         self.endpoint = endpoint
         self.model = model
         self.read_timeout = read_timeout
         self.max_n: int | None = None  # most rows one request may ask for (None: all)
-        # Token healing and javac's names need a grammar, which the OpenAI API lacks (`_split`), and names are
-        # not held to
-        self.heals = self.constrains_names = False
+        self.llama_cpp = llama_cpp
         self.prefill_tokens = 0  # prompt tokens the server read in prefills (the rest it found cached)
         self._held: dict = {}  # cache id -> the prompt text the server holds for it (as far as we know)
         self._headers = _auth_headers(api_key)
@@ -98,6 +100,11 @@ class CompletionsBackend:
     @property
     def rows_one_by_one(self) -> bool:
         return self.max_n == 1
+
+    @property
+    def constrains_names(self) -> bool:
+        """Only by llama.cpp's grammar: the OpenAI API has no such field."""
+        return self.llama_cpp
 
     def sample(
         self,
@@ -158,7 +165,7 @@ class CompletionsBackend:
         went on with the line before; sent whole, it wrote a space or a blank line first, since byte-level BPE
         tokenizers (GPT-2's rule: Llama 3, Qwen, StarCoder, SmolLM) put a word's leading space in the word's
         token. So the last space of an indentation is cut off: the model writes it with the word."""
-        if self.heals:
+        if self.llama_cpp:
             return split_heal(prompt)
         if prompt.endswith(" ") and prompt.rstrip(" ").endswith("\n"):
             return prompt[:-1], " "
@@ -189,6 +196,8 @@ class CompletionsBackend:
             request["seed"] = config.seed
         if config.temperature > 0 and config.top_k > 0:
             request["top_k"] = config.top_k
+        if self.llama_cpp:
+            request |= llama_cpp_fields(config, heal)
         return request
 
     def _stream(
@@ -320,11 +329,10 @@ def connect_openai(url: str, model: str) -> CompletionsBackend:
     endpoint = Endpoint(base)
     api_key = os.environ.get(API_KEY_ENV, "")
     try:
-        served = [
-            m.get("id", "") for m in get_json(endpoint, "/v1/models", _auth_headers(api_key)).get("data", [])
-        ]
+        models = get_json(endpoint, "/v1/models", _auth_headers(api_key)).get("data", [])
     except HttpError as e:
         raise ModelLoadError(f"the inference server is not usable: {_with_key_hint(e)}") from e
+    served = [m.get("id", "") for m in models]
     if not model:
         if not served:
             raise ModelLoadError(
@@ -333,7 +341,28 @@ def connect_openai(url: str, model: str) -> CompletionsBackend:
         model = served[0]
     elif served and model not in served:
         raise ModelLoadError(f"{base} does not serve {model!r}; it serves: {', '.join(served)}")
-    return CompletionsBackend("openai", endpoint, model, api_key)
+    llama_cpp = any(m.get("id") == model and m.get("owned_by") == "llamacpp" for m in models)
+    return CompletionsBackend("openai", endpoint, model, api_key, llama_cpp=llama_cpp)
+
+
+def llama_cpp_fields(config: SamplingConfig, heal: str) -> dict:
+    """llama.cpp's own completion fields for a request: the prompt kept cached, the sampled token's id and
+    log-probability, its samplers as torch's, and a grammar that holds the row to javac's names or makes its
+    first token start with the whitespace cut off the prompt (token healing)."""
+    fields: dict = {"cache_prompt": True, "n_probs": 1}
+    fields |= {"repeat_penalty": 1.0, "top_p": 1.0, "min_p": 0.0}  # torch's sampler has neither
+    if config.guards and config.repetition_penalty != 1.0:
+        # llama.cpp's penalty also sees the prompt's last 64 tokens (ours: the generated ones only)
+        fields["repeat_penalty"] = config.repetition_penalty
+    if config.names:  # javac's members after a dot (the prompt ends at the dot: nothing to heal)
+        fields["grammar"] = gbnf_names(config.names)
+    elif heal:
+        fields["grammar"] = f"root ::= {_gbnf_char(heal[0])} [^\\x00]*"
+    return fields
+
+
+def _gbnf_char(char: str) -> str:
+    return {"\n": '"\\n"', "\t": '"\\t"', " ": '" "'}.get(char, f'"{char}"')
 
 
 def _auth_headers(api_key: str) -> dict[str, str]:

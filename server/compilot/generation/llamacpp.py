@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
-from compilot.generation.backend import ModelLoadError, SamplingConfig, gbnf_names
+from compilot.generation.backend import ModelLoadError, SamplingConfig
 from compilot.generation.completions import CompletionsBackend
 from compilot.generation.http_stream import Endpoint
 from compilot.settings import EMBEDDED_MODEL
@@ -137,9 +137,8 @@ class LlamaCppBackend(CompletionsBackend):
         if not address.startswith("unix://"):  # never serve on a TCP port
             self.close()
             raise ModelLoadError(f"llama.cpp listens on {address}, not on a private socket: not used")
-        super().__init__("llamacpp", Endpoint(address), "", key)
+        super().__init__("llamacpp", Endpoint(address), "", key, llama_cpp=True)
         self.max_n = 1
-        self.heals = self.constrains_names = True  # by grammar (`_request`)
         self._slots: OrderedDict[str, int] = OrderedDict()  # document -> its slot, least recent first
         self._lock = threading.Lock()
         log.info("llama.cpp serves %s on %s", path.name, address)
@@ -168,17 +167,7 @@ class LlamaCppBackend(CompletionsBackend):
             return slot
 
     def _request(self, body: str, heal: str, config: SamplingConfig, n: int, key: str) -> dict:
-        request = super()._request(body, heal, config, n, key)
-        request |= {"id_slot": self._slot(key), "cache_prompt": True, "n_probs": 1}
-        request |= {"repeat_penalty": 1.0, "top_p": 1.0, "min_p": 0.0}  # torch's sampler has neither
-        if config.guards and config.repetition_penalty != 1.0:
-            # llama.cpp's penalty also sees the prompt's last 64 tokens (ours: the generated ones only)
-            request["repeat_penalty"] = config.repetition_penalty
-        if config.names:  # javac's members after a dot (the prompt ends at the dot: nothing to heal)
-            request["grammar"] = gbnf_names(config.names)
-        elif heal:  # token healing: the first token starts with the whitespace cut off the prompt
-            request["grammar"] = f"root ::= {_gbnf_char(heal[0])} [^\\x00]*"
-        return request
+        return super()._request(body, heal, config, n, key) | {"id_slot": self._slot(key)}
 
     def close(self) -> None:
         """Stop llama.cpp's server loop and remove its socket."""
@@ -200,7 +189,3 @@ def _remove_dead_sockets() -> None:
             shutil.rmtree(folder, ignore_errors=True)
         except PermissionError:  # another user's live process
             pass
-
-
-def _gbnf_char(char: str) -> str:
-    return {"\n": '"\\n"', "\t": '"\\t"', " ": '" "'}.get(char, f'"{char}"')
