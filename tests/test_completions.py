@@ -28,16 +28,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        LOG.setdefault("requests", []).append(request)
         LOG["request"] = request
+        rows, steps = request.get("n", 1), request.get("max_tokens", 16)  # the OpenAI API's defaults
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         sent = 0
         try:
-            for step in range(max(len(t) for t in SCRIPTS.values())):
+            for step in range(min(steps, max(len(t) for t in SCRIPTS.values()))):
                 for index, tokens in SCRIPTS.items():
-                    if step < len(tokens) and index < request["n"]:
+                    if step < len(tokens) and index < rows:
                         choice = {
                             "index": index,
                             "text": tokens[step],
@@ -66,6 +68,7 @@ def backend():
 
 def test_a_loop_is_cut_and_the_request_closed_early(backend):
     SCRIPTS.clear()
+    LOG.clear()
     SCRIPTS[0] = ["\n", "        ", "x", " =", " a", ".S"] + [".S"] * 200
     config = SamplingConfig(samples=1, max_new_tokens=300)
     t0 = time.monotonic()
@@ -75,6 +78,9 @@ def test_a_loop_is_cut_and_the_request_closed_early(backend):
     assert time.monotonic() - t0 < 1.5  # 200 more tokens at 10 ms would take 2 s
     assert LOG["request"]["temperature"] == 0.0 and LOG["request"]["model"] == "m"
     assert "grammar" not in LOG["request"] and "cache_prompt" not in LOG["request"]
+    prefill = LOG["requests"][-2]  # the prompt was read ahead by a one-token completion
+    assert prefill["max_tokens"] == 1 and "n" not in prefill
+    assert LOG["request"]["prompt"].startswith(prefill["prompt"])
 
 
 def test_rows_end_at_their_stop_rule_and_keep_their_order(backend):
