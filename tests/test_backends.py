@@ -167,10 +167,18 @@ def test_a_killed_server_is_a_clear_error_and_the_next_request_says_so_again():
     with local_server(api_key="") as (url, _key, process):
         backend = connect_openai(url, "")
         config = SamplingConfig(samples=1, max_new_tokens=300, guards=False)
-        killer = threading.Timer(0.5, process.kill)
-        killer.start()
+
+        class KillOnceStreaming(threading.Event):
+            """Asked between the chunks of a response: kills the server once the prompt is read, mid-answer
+            (a timer lost the race to a short answer on a fast machine)."""
+
+            def is_set(self) -> bool:
+                if backend.prefill_tokens and process.poll() is None:
+                    process.kill()
+                return False
+
         with pytest.raises(BackendError, match="127.0.0.1"):
-            backend.sample(METHOD, StopRule.BLOCK, config, None, "doc")
+            backend.sample(METHOD, StopRule.BLOCK, config, KillOnceStreaming(), "doc")
         process.wait()
         t0 = time.monotonic()
         with pytest.raises(BackendError, match="cannot reach"):
