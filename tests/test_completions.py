@@ -18,6 +18,7 @@ from compilot.generation.http_stream import Endpoint
 
 SCRIPTS: dict[int, list[str]] = {}  # row index -> tokens the server streams for it
 LOG: dict = {}
+STEP = {"s": 0.01, "per_row": False}  # a step's time; per_row: a step over n rows takes n times it (a CPU)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -50,7 +51,7 @@ class Handler(BaseHTTPRequestHandler):
                         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                         self.wfile.flush()
                         sent += 1
-                time.sleep(0.01)
+                time.sleep(STEP["s"] * (rows if STEP["per_row"] else 1))
             self.wfile.write(b"e\r\ndata: [DONE]\n\n\r\n0\r\n\r\n")
         except OSError:
             pass  # the client closed the connection: it had what it needed
@@ -58,12 +59,17 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def backend():
+def url():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield CompletionsBackend("openai", Endpoint(f"http://127.0.0.1:{server.server_address[1]}"), "m")
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture
+def backend(url):
+    return CompletionsBackend("openai", Endpoint(url), "m")
 
 
 def test_a_loop_is_cut_and_the_request_closed_early(backend):
@@ -105,3 +111,23 @@ def test_the_deadline_counts_from_the_first_token(backend):
     assert sample.finish == "time"
     # decoding got its min_decode although the deadline had passed before the request, and no more
     assert 5 < len(sample.text.split()) < 100
+
+
+@pytest.mark.parametrize("per_row", [False, True])
+def test_rows_go_one_request_each_where_a_step_over_rows_costs_a_step_per_row(backend, per_row):
+    """On a GPU rows in one request cost about one row; on a CPU a step over n rows takes n steps, and rows in
+    one request all run to the deadline while a row alone ends at its own end."""
+    SCRIPTS.clear()
+    LOG.clear()
+    for row in range(4):
+        SCRIPTS[row] = ["\n", "        ", "f", "(", "a", ",", " b", ",", " c", ",", f" {row}", ");", "\n"]
+    STEP["per_row"] = per_row
+    config = SamplingConfig(samples=4, temperature=0.7, seed=1)
+    try:
+        first = backend.sample("class A {\n    void f() {\n        ", StopRule.LINE, config)
+        backend.sample("class A {\n    void f() {\n        ", StopRule.LINE, config)
+    finally:
+        STEP["per_row"] = False
+    assert [s.text for s in first] == ["f(a, b, c, 0);", "f(a, b, c, 0);", "f(a, b, c, 1);", "f(a, b, c, 2);"]
+    rows = [r.get("n", 1) for r in LOG["requests"] if r["max_tokens"] > 1]  # not the prefills
+    assert rows == ([1, 3, 1, 1, 1, 1] if per_row else [1, 3, 1, 3])

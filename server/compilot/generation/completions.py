@@ -9,7 +9,9 @@ The guards cannot sit inside these samplers, so they act on the token stream: ea
 rule and the attractor stop as its tokens arrive, and the connection is closed (the server stops decoding) once
 every row is done, the deadline passed, or the request was cancelled. The greedy row is a request of its own
 (temperature 0); the sampled rows come from one request with `n` (the server prefills their prompt once), or
-one request each where `max_n` says so (llama.cpp in process).
+one request each where `max_n` says so: llama.cpp in process, and a server whose step over several rows was
+measured to cost nearly a step per row (a CPU, as in process), where rows in one request all run to the
+deadline while a row alone ends at its own end and the request at the first row that compiles.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ API_KEY_ENV = "COMPILOT_API_KEY"  # the only place a key is read from: never set
 RETRIES = 2  # more tries after a failed connection (not after a started stream), with backoff
 BACKOFF_S = 0.25
 PREFILL_CHARS = 600  # ~180 tokens a piece (a cancel waits for at most one piece, ~0.9 s on 2 cores)
+TIMED_STEPS = 8  # a stream this many steps long or longer times the server's step
 
 
 @dataclass
@@ -89,6 +92,7 @@ class CompletionsBackend:
         self.max_n: int | None = None  # most rows one request may ask for (None: all)
         self.llama_cpp = llama_cpp
         self.prefill_tokens = 0  # prompt tokens the server read in prefills (the rest it found cached)
+        self.step_s: dict[int, float] = {}  # rows in one request -> seconds per decoding step, last measured
         self._held: dict = {}  # cache id -> the prompt text the server holds for it (as far as we know)
         self._headers = _auth_headers(api_key)
 
@@ -248,6 +252,8 @@ class CompletionsBackend:
             raise BackendError(self._explain(e)) from e
         for row in rows:
             row.finish = row.finish or "length"
+        if first is not None:
+            self._time_steps(n, max(len(row.pieces) for row in rows), time.monotonic() - first)
         log.debug(
             "%s: %d row(s), %s tokens, %.0f ms, first token after %s ms",
             self.name,
@@ -257,6 +263,24 @@ class CompletionsBackend:
             "-" if first is None else f"{1000 * (first - t0):.0f}",
         )
         return rows
+
+    def _time_steps(self, n: int, steps: int, seconds: float) -> None:
+        """Learn what a step over `n` rows costs; where rows in one request cost nearly a step each (more
+        than three quarters of `n` lone steps: 3 rows take ~3.2 steps on 2 cores, ~1.1 on a GPU), draw rows
+        one request each from now on."""
+        if steps < TIMED_STEPS or self.max_n == 1:
+            return
+        self.step_s[n] = seconds / (steps - 1)
+        alone = self.step_s.get(1)
+        if n > 1 and alone and self.step_s[n] > 0.75 * n * alone:
+            self.max_n = 1
+            log.info(
+                "%s: a step over %d rows takes %.0f ms, one row's %.0f ms: rows are drawn one request each",
+                self.endpoint.url,
+                n,
+                1000 * self.step_s[n],
+                1000 * alone,
+            )
 
     def _extend(self, row: _Row, choice: dict, config: SamplingConfig, rule: StopRule) -> None:
         """Add a streamed choice's tokens to its row; end the row at the stop rule or a loop."""
